@@ -23,7 +23,7 @@ SYSTEM_PACKAGES=(
     chromium chromium-driver
     python3 python3-venv python3-dev build-essential
     libldap2-dev libsasl2-dev libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev
-    snmp curl ca-certificates
+    snmp gettext curl ca-certificates
 )
 
 install_system_packages() {

@@ -51,8 +51,8 @@ if [ "$RUN_TIER1" = 1 ]; then
     rc=${PIPESTATUS[0]}
     set -e
     summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)' "$DATA_DIR/test-logs/pytest.log" | tail -n 1)
-    p=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
-    f=$(echo "$summary" | grep -oE '[0-9]+ (failed|error)' | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || true)
+    p=$(echo "$summary" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) print $(i-1)}')
+    f=$(echo "$summary" | awk '{n = 0; for (i = 2; i <= NF; i++) if ($i ~ /^(failed|error)/) n += $(i-1); print n}')
     PASSED=$((PASSED + ${p:-0}))
     FAILED=$((FAILED + ${f:-0}))
     if [ "$rc" != 0 ] && [ "$rc" != 5 ]; then STATUS=1; fi

@@ -5,6 +5,7 @@ from collections import Counter
 from types import GeneratorType
 
 import pytest
+
 from isp_base.lib.demo_data import DEFAULT_TODAY, DemoIsp
 from isp_base.lib.identity import normalize_nid
 from isp_base.lib.phone import local_bd_mobile, normalize_bd_mobile

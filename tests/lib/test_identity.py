@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+
 from isp_base.lib.identity import (
     IDENTITY_KINDS,
     InvalidIdentity,

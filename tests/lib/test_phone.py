@@ -1,4 +1,5 @@
 import pytest
+
 from isp_base.lib.phone import (
     InvalidPhone,
     is_bd_mobile,

@@ -2,6 +2,7 @@ import base64
 
 import pytest
 from cryptography.fernet import Fernet
+
 from isp_base.lib.secret_box import (
     TOKEN_PREFIX,
     SecretBox,

@@ -3,6 +3,8 @@ import io
 
 import openpyxl
 import pytest
+
+from isp_base.lib import subscriber_import
 from isp_base.lib.subscriber_import import (
     CONNECTION_TYPES,
     EXAMPLE_ROW,
@@ -594,7 +596,7 @@ def test_duplicate_mac_and_ip_in_file():
 
 
 def test_blank_rows_are_skipped_and_numbering_kept():
-    blank = {column: "" for column in TEMPLATE_COLUMNS}
+    blank = dict.fromkeys(TEMPLATE_COLUMNS, "")
     rows = [blank, row(), {"name": None, "mobile": "  "}, row(username="x", mobile="0")]
     result = validate(rows)
     assert [v.row for v in result.valid] == [3]
@@ -626,3 +628,20 @@ def test_empty_input():
 
 def test_import_file_error_is_value_error():
     assert issubclass(ImportFileError, ValueError)
+
+
+def test_export_round_trips_through_the_readers():
+    rows = [
+        dict(subscriber_import.EXAMPLE_ROW, name="নুসরাত জাহান", username="nusrat.dmd1"),
+        dict(subscriber_import.EXAMPLE_ROW, username="rakib.mir2", mobile="01812345678"),
+    ]
+    for export, read in (
+        (subscriber_import.export_xlsx, subscriber_import.read_xlsx),
+        (subscriber_import.export_csv, subscriber_import.read_csv),
+    ):
+        back = read(export(rows))
+        assert [r["name"] for r in back] == ["নুসরাত জাহান", "Md. Rakibul Hasan"]
+        assert [r["username"] for r in back] == ["nusrat.dmd1", "rakib.mir2"]
+        assert subscriber_import.parse_date(back[0]["activation_date"]) == datetime.date(
+            2025, 1, 15
+        )

@@ -1,4 +1,5 @@
 import pytest
+
 from isp_base.lib.subscription_state import (
     ACTIONS,
     ONLINE_STATES,

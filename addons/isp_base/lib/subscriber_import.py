@@ -26,6 +26,8 @@ __all__ = [
     "ValidRow",
     "build_template_csv",
     "build_template_xlsx",
+    "export_csv",
+    "export_xlsx",
     "normalize_connection_type",
     "normalize_mac",
     "parse_date",
@@ -326,7 +328,7 @@ def read_xlsx(data: bytes) -> list[dict]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     # openpyxl raises zipfile, KeyError, XML and assorted other errors on junk input.
-    except Exception:  # noqa: BLE001
+    except Exception:
         raise ImportFileError("The file is not a valid XLSX workbook.") from None
     try:
         if not workbook.worksheets:
@@ -348,13 +350,67 @@ def _template_value(column: str):
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
-def build_template_csv() -> bytes:
-    """Return the import template as CSV: header and one example row, UTF-8 with BOM."""
+def _csv_value(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def export_csv(rows) -> bytes:
+    """Return *rows* (dicts keyed by TEMPLATE_COLUMNS) as CSV that read_csv reads back."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TEMPLATE_COLUMNS)
-    writer.writerow([_template_value(c) for c in TEMPLATE_COLUMNS])
+    for row in rows:
+        writer.writerow([_csv_value(row.get(column)) for column in TEMPLATE_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
+
+
+def build_template_csv() -> bytes:
+    """Return the import template as CSV: header and one example row, UTF-8 with BOM."""
+    return export_csv([{c: _template_value(c) for c in TEMPLATE_COLUMNS}])
+
+
+def _write_subscribers_sheet(workbook, rows):
+    bold = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+    text = workbook.add_format({"num_format": "@"})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet = workbook.add_worksheet("Subscribers")
+    for col, column in enumerate(TEMPLATE_COLUMNS):
+        width = max(len(column), len(str(_template_value(column)))) + 4
+        cell_format = text if column in _TEXT_COLUMNS else date if column in DATE_COLUMNS else None
+        sheet.set_column(col, col, width, cell_format)
+        sheet.write_string(0, col, column, bold)
+    for row_index, row in enumerate(rows, start=1):
+        for col, column in enumerate(TEMPLATE_COLUMNS):
+            value = row.get(column)
+            if isinstance(value, datetime.date):
+                if not isinstance(value, datetime.datetime):
+                    value = datetime.datetime.combine(value, datetime.time())
+                sheet.write_datetime(row_index, col, value, date)
+            elif value not in (None, ""):
+                sheet.write_string(row_index, col, str(value))
+    sheet.freeze_panes(1, 0)
+    conn_col = TEMPLATE_COLUMNS.index("connection_type")
+    sheet.data_validation(
+        1,
+        conn_col,
+        max(10000, len(rows) + 1),
+        conn_col,
+        {"validate": "list", "source": [key for key, _label in CONNECTION_TYPES]},
+    )
+    return bold
+
+
+def export_xlsx(rows) -> bytes:
+    """Return *rows* (dicts keyed by TEMPLATE_COLUMNS) as XLSX that read_xlsx reads back."""
+    import xlsxwriter  # imported lazily: only needed for spreadsheets
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    _write_subscribers_sheet(workbook, list(rows))
+    workbook.close()
+    return buffer.getvalue()
 
 
 def build_template_xlsx() -> bytes:
@@ -363,31 +419,8 @@ def build_template_xlsx() -> bytes:
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    bold = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-
-    sheet = workbook.add_worksheet("Subscribers")
-    for col, column in enumerate(TEMPLATE_COLUMNS):
-        width = max(len(column), len(str(_template_value(column)))) + 4
-        cell_format = text if column in _TEXT_COLUMNS else date if column in DATE_COLUMNS else None
-        sheet.set_column(col, col, width, cell_format)
-        sheet.write_string(0, col, column, bold)
-        value = EXAMPLE_ROW[column]
-        if isinstance(value, datetime.date):
-            sheet.write_datetime(1, col, datetime.datetime.combine(value, datetime.time()), date)
-        elif value:
-            sheet.write_string(1, col, value)
-    sheet.freeze_panes(1, 0)
-    conn_col = TEMPLATE_COLUMNS.index("connection_type")
-    sheet.data_validation(
-        1,
-        conn_col,
-        10000,
-        conn_col,
-        {"validate": "list", "source": [key for key, _label in CONNECTION_TYPES]},
-    )
+    bold = _write_subscribers_sheet(workbook, [EXAMPLE_ROW])
 
     help_sheet = workbook.add_worksheet("Instructions")
     help_sheet.set_column(0, 0, 22)

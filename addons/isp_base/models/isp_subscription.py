@@ -9,7 +9,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..lib import subscription_state
+from ..lib import subscriber_import, subscription_state
 from .product_template import CONNECTION_TYPES
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
@@ -454,6 +454,62 @@ class IspSubscription(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("isp_base.action_isp_audit_log")
         action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
         return action
+
+    def _prepare_export_row(self):
+        """One row of the import template; passwords are never exported."""
+        self.ensure_one()
+        partner = self.partner_id
+        tz = self._get_isp_timezone()
+        expiry = (
+            pytz.utc.localize(self.expiry_at).astimezone(tz).date()
+            - datetime.timedelta(days=1)
+            if self.expiry_at
+            else None
+        )
+        return {
+            "name": partner.name,
+            "mobile": partner.mobile,
+            "email": partner.email,
+            "nid": partner.isp_nid,
+            "birth_registration": partner.isp_birth_registration,
+            "passport": partner.isp_passport,
+            "father_name": partner.isp_father_name,
+            "mother_name": partner.isp_mother_name,
+            "date_of_birth": partner.isp_date_of_birth,
+            "zone": partner.isp_zone_id.code,
+            "division": partner.isp_division_id.name,
+            "district": partner.isp_district_id.name,
+            "thana": partner.isp_thana_id.name,
+            "area": partner.isp_area,
+            "street": partner.street,
+            "package": self.package_id.default_code or self.package_id.name,
+            "username": self.username,
+            "password": None,
+            "connection_type": self.connection_type,
+            "mac_address": self.mac_address,
+            "ipv4_address": self.ipv4_address,
+            "activation_date": self.activation_date,
+            "expiry_date": expiry,
+        }
+
+    def action_export_xlsx(self):
+        """Export the selected subscriptions in the import template's format."""
+        rows = [subscription._prepare_export_row() for subscription in self]
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"subscribers_{fields.Date.context_today(self)}.xlsx",
+                "raw": subscriber_import.export_xlsx(rows),
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
+        self.env["isp.audit.log"]._log(
+            self, "export", _("Exported %s subscriptions", len(self))
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
 
     @api.model
     def _get_expired_domain(self, now):
