@@ -1,6 +1,6 @@
 {
     "name": "ISP Base",
-    "summary": "Subscribers with KYC, zones, packages and subscriptions for internet service providers",
+    "summary": "Subscribers with KYC, zones, packages and subscriptions of an ISP",
     "version": "18.0.1.0.0",
     "category": "Services/ISP",
     "website": "https://github.com/isp-suite/isp-suite",
@@ -32,6 +32,5 @@
         "wizards/isp_subscriber_import_views.xml",
     ],
     "demo": ["demo/isp_demo.xml"],
-    "installable": True,
     "application": True,
 }

@@ -16,9 +16,7 @@ class IspAuditLog(models.Model):
     _order = "id desc"
     _log_access = True
 
-    user_id = fields.Many2one(
-        "res.users", string="User", readonly=True, index=True, ondelete="restrict"
-    )
+    user_id = fields.Many2one("res.users", readonly=True, index=True, ondelete="restrict")
     user_name = fields.Char(readonly=True, help="Name of the user when the action happened.")
     company_id = fields.Many2one("res.company", readonly=True, index=True, ondelete="restrict")
     action = fields.Selection(
@@ -67,9 +65,12 @@ class IspAuditLog(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(_("The audit log cannot be changed."))
+        if vals:
+            raise UserError(_("The audit log cannot be changed."))
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(_("The audit log cannot be deleted."))
 
     @api.model

@@ -93,7 +93,6 @@ class IspDemoGenerator(models.AbstractModel):
             "name": subscriber["name"],
             "ref": subscriber["ref"],
             "is_isp_subscriber": True,
-            "company_type": "person",
             "mobile": subscriber["mobile"],
             "email": subscriber["email"] or False,
             "isp_nid": subscriber["nid"],
@@ -129,7 +128,9 @@ class IspDemoGenerator(models.AbstractModel):
         """Create the demo ISP; return the number of subscribers created by this call."""
         demo = self._get_demo_isp(seed, today)
         env = self.with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True,
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_notrack=True,
             isp_state_change=True,
         ).env
         zones = env["isp.demo.generator"]._ensure_zones(demo)
@@ -148,7 +149,7 @@ class IspDemoGenerator(models.AbstractModel):
                 created += env["isp.demo.generator"]._create_batch(batch, zones, packages)
                 batch = []
                 if commit:
-                    self.env.cr.commit()  # noqa: B012 - benchmarks create tens of thousands
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
                 _logger.info("Demo ISP: %s subscribers created", created)
         if batch:
             created += env["isp.demo.generator"]._create_batch(batch, zones, packages)

@@ -25,7 +25,6 @@ class IspPackageChange(models.Model):
     )
     new_package_id = fields.Many2one(
         "product.product",
-        string="New Package",
         required=True,
         domain=[("is_isp_package", "=", True)],
         tracking=True,
@@ -79,9 +78,7 @@ class IspPackageChange(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         changes = super().create(vals_list)
-        changes.filtered(
-            lambda c: c.effective_date <= fields.Date.context_today(c)
-        )._apply()
+        changes.filtered(lambda c: c.effective_date <= fields.Date.context_today(c))._apply()
         return changes
 
     def action_apply_now(self):
@@ -134,8 +131,8 @@ class IspPackageChange(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         change._apply()
-                except Exception as exc:  # noqa: BLE001 - one bad change never stops the others
+                except Exception as exc:
                     change.write({"state": "failed", "error": str(exc)})
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
-            self.env.cr.commit()  # noqa: B012 - commit per batch so a crash keeps progress
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -59,7 +59,6 @@ class IspSubscription(models.Model):
     )
     package_id = fields.Many2one(
         "product.product",
-        string="Package",
         required=True,
         tracking=True,
         ondelete="restrict",
@@ -89,9 +88,7 @@ class IspSubscription(models.Model):
         index=True,
         tracking=True,
     )
-    state_reason = fields.Char(
-        string="Status Reason", readonly=True, copy=False, tracking=True
-    )
+    state_reason = fields.Char(string="Status Reason", readonly=True, copy=False, tracking=True)
     state_date = fields.Datetime(string="Status Since", readonly=True, copy=False)
     # Credentials
     username = fields.Char(copy=False, tracking=True, index=True)
@@ -113,15 +110,12 @@ class IspSubscription(models.Model):
     # Ownership
     operator_id = fields.Many2one(
         "res.partner",
-        string="Operator",
         default=lambda self: self.env.company.partner_id,
         tracking=True,
         index=True,
         help="Who owns this subscription: the ISP itself, or a reseller.",
     )
-    support_agent_id = fields.Many2one(
-        "res.users", string="Support Agent", tracking=True, index=True
-    )
+    support_agent_id = fields.Many2one("res.users", tracking=True, index=True)
     package_change_ids = fields.One2many(
         "isp.package.change", "subscription_id", string="Package Changes"
     )
@@ -250,9 +244,7 @@ class IspSubscription(models.Model):
     @api.model
     def _get_isp_timezone(self):
         """The timezone of billing cut-offs and expiry dates (the company's, Asia/Dhaka)."""
-        return pytz.timezone(
-            self.env.company.partner_id.tz or self.env.user.tz or "Asia/Dhaka"
-        )
+        return pytz.timezone(self.env.company.partner_id.tz or self.env.user.tz or "Asia/Dhaka")
 
     @api.model
     def _date_to_expiry_instant(self, date):
@@ -275,10 +267,11 @@ class IspSubscription(models.Model):
         ):
             raise UserError(_("A subscription starts as a draft; activate it afterwards."))
         vals_list = [self._normalize_vals(vals) for vals in vals_list]
-        sequence = self.env["ir.sequence"]
-        for vals in vals_list:
-            if not vals.get("name") or vals["name"] == _("New"):
-                vals["name"] = sequence.next_by_code("isp.subscription") or _("New")
+        new_label = self.env._("New")
+        unnamed = [vals for vals in vals_list if vals.get("name", new_label) == new_label]
+        names = self.env["ir.sequence"]._isp_next_values("isp.subscription", len(unnamed))
+        for vals, name in zip(unnamed, names, strict=True):
+            vals["name"] = name or new_label
         # The password goes through its inverse in one encrypted write below.
         passwords = [vals.pop("password", False) for vals in vals_list]
         subscriptions = super().create(vals_list)
@@ -310,12 +303,12 @@ class IspSubscription(models.Model):
             raise UserError(_("Use the status buttons to change a subscription's status."))
         return super().write(self._normalize_vals(vals))
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_draft_or_terminated(self):
         if any(sub.state not in ("draft", "terminated") for sub in self):
             raise UserError(
                 _("Only draft or terminated subscriptions can be deleted; terminate it first.")
             )
-        return super().unlink()
 
     # ------------------------------------------------------------------
     # Status changes
@@ -461,8 +454,7 @@ class IspSubscription(models.Model):
         partner = self.partner_id
         tz = self._get_isp_timezone()
         expiry = (
-            pytz.utc.localize(self.expiry_at).astimezone(tz).date()
-            - datetime.timedelta(days=1)
+            pytz.utc.localize(self.expiry_at).astimezone(tz).date() - datetime.timedelta(days=1)
             if self.expiry_at
             else None
         )
@@ -502,9 +494,7 @@ class IspSubscription(models.Model):
                 "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             }
         )
-        self.env["isp.audit.log"]._log(
-            self, "export", _("Exported %s subscriptions", len(self))
-        )
+        self.env["isp.audit.log"]._log(self, "export", _("Exported %s subscriptions", len(self)))
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
@@ -529,4 +519,4 @@ class IspSubscription(models.Model):
             batch.action_expire(_("Validity ended"))
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
-            self.env.cr.commit()  # noqa: B012 - commit per batch so a crash keeps progress
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -16,7 +16,7 @@ class IspZone(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
-    thana_id = fields.Many2one("isp.thana", string="Thana", ondelete="restrict", tracking=True)
+    thana_id = fields.Many2one("isp.thana", ondelete="restrict", tracking=True)
     district_id = fields.Many2one(
         "isp.district",
         compute="_compute_geography",
@@ -57,6 +57,21 @@ class IspZone(models.Model):
         for zone in self.filtered("thana_id"):
             zone.district_id = zone.thana_id.district_id
             zone.division_id = zone.thana_id.division_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        zones = super().create(vals_list)
+        if any(vals.get("technician_ids") for vals in vals_list):
+            # The record rules of field technicians are computed from their zones.
+            self.env.registry.clear_cache()
+        return zones
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "technician_ids" in vals:
+            # The record rules of field technicians are computed from their zones.
+            self.env.registry.clear_cache()
+        return res
 
     def _compute_subscriber_count(self):
         counts = dict(

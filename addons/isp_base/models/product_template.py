@@ -106,8 +106,6 @@ class ProductTemplate(models.Model):
 
     def action_view_isp_subscriptions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "isp_base.action_isp_subscription"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("isp_base.action_isp_subscription")
         action["domain"] = [("package_id.product_tmpl_id", "=", self.id)]
         return action

@@ -36,9 +36,7 @@ class ResPartner(models.Model):
     isp_mother_name = fields.Char(string="Mother's Name", tracking=True)
     isp_date_of_birth = fields.Date(string="Date of Birth", tracking=True)
     isp_signature = fields.Image(string="Signature", max_width=1024, max_height=512)
-    isp_kyc_document_ids = fields.One2many(
-        "isp.kyc.document", "partner_id", string="KYC Documents"
-    )
+    isp_kyc_document_ids = fields.One2many("isp.kyc.document", "partner_id", string="KYC Documents")
     isp_kyc_state = fields.Selection(
         [
             ("missing", "No Documents"),
@@ -77,9 +75,7 @@ class ResPartner(models.Model):
         "res.partner", string="Referred By", domain=[("is_isp_subscriber", "=", True)]
     )
     # Services
-    isp_subscription_ids = fields.One2many(
-        "isp.subscription", "partner_id", string="Subscriptions"
-    )
+    isp_subscription_ids = fields.One2many("isp.subscription", "partner_id", string="Subscriptions")
     isp_subscription_count = fields.Integer(compute="_compute_isp_subscription_count")
 
     _sql_constraints = [
@@ -205,26 +201,29 @@ class ResPartner(models.Model):
         return "".join(secrets.choice(REFERRAL_ALPHABET) for _i in range(8))
 
     @api.model
-    def _prepare_isp_subscriber_vals(self, vals):
-        """Codes a new subscriber gets; extend to add company-specific numbering."""
-        extra = {}
-        if not vals.get("isp_customer_code"):
-            extra["isp_customer_code"] = self.env["ir.sequence"].next_by_code("isp.subscriber")
-        if not vals.get("isp_referral_code"):
-            extra["isp_referral_code"] = self._isp_new_referral_code()
-        return extra
+    def _prepare_isp_subscriber_vals(self, vals_list):
+        """Codes new subscribers get; extend to add company-specific numbering."""
+        missing = [vals for vals in vals_list if not vals.get("isp_customer_code")]
+        codes = self.env["ir.sequence"]._isp_next_values("isp.subscriber", len(missing))
+        for vals, code in zip(missing, codes, strict=True):
+            vals["isp_customer_code"] = code
+        for vals in vals_list:
+            if not vals.get("isp_referral_code"):
+                vals["isp_referral_code"] = self._isp_new_referral_code()
+        return vals_list
 
     @api.model_create_multi
     def create(self, vals_list):
+        default_subscriber = self.env.context.get("default_is_isp_subscriber")
         new_list = []
+        subscriber_vals = []
         for vals in vals_list:
-            is_subscriber = vals.get("is_isp_subscriber") or self.env.context.get(
-                "default_is_isp_subscriber"
-            )
+            is_subscriber = vals.get("is_isp_subscriber", default_subscriber)
             vals = self._isp_normalize_vals(vals, strict_mobile=is_subscriber)
             if is_subscriber:
-                vals.update(self._prepare_isp_subscriber_vals(vals))
+                subscriber_vals.append(vals)
             new_list.append(vals)
+        self._prepare_isp_subscriber_vals(subscriber_vals)
         return super().create(new_list)
 
     def write(self, vals):
@@ -232,14 +231,19 @@ class ResPartner(models.Model):
         vals = self._isp_normalize_vals(vals, strict_mobile=strict)
         if vals.get("is_isp_subscriber"):
             for partner in self.filtered(lambda p: not p.isp_customer_code):
-                super(ResPartner, partner).write(partner._prepare_isp_subscriber_vals({}))
+                codes = partner._prepare_isp_subscriber_vals([{}])[0]
+                super(ResPartner, partner).write(codes)
+            if "mobile" not in vals:
+                # A contact becoming a subscriber keeps its number, in the subscribers' format.
+                for partner in self.filtered("mobile"):
+                    mobile = self._isp_normalize_vals({"mobile": partner.mobile}, True)["mobile"]
+                    if mobile != partner.mobile:
+                        super(ResPartner, partner).write({"mobile": mobile})
         return super().write(vals)
 
     def action_view_isp_subscriptions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "isp_base.action_isp_subscription"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("isp_base.action_isp_subscription")
         action["domain"] = [("partner_id", "=", self.id)]
         action["context"] = {"default_partner_id": self.id}
         return action

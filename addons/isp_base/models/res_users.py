@@ -12,3 +12,7 @@ class ResUsers(models.Model):
         string="Field Zones",
         help="Zones whose subscribers this field technician sees.",
     )
+
+    def _get_invalidation_fields(self):
+        # The record rules of field technicians are computed from their zones.
+        return super()._get_invalidation_fields() | {"isp_zone_ids"}

@@ -24,7 +24,8 @@ class IspSubscriberImport(models.TransientModel):
     _name = "isp.subscriber.import"
     _description = "Import Subscribers"
 
-    file = fields.Binary(string="File", required=True)
+    # Not required: the template buttons must work before a file is chosen.
+    file = fields.Binary()
     filename = fields.Char()
     skip_invalid = fields.Boolean(
         string="Import valid rows only",
@@ -116,8 +117,12 @@ class IspSubscriberImport(models.TransientModel):
 
     @api.model
     def _get_existing_mobiles(self, mobiles):
-        partners = self.env["res.partner"].with_context(active_test=False).search_read(
-            [("is_isp_subscriber", "=", True), ("mobile", "in", list(mobiles))], ["mobile"]
+        partners = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search_read(
+                [("is_isp_subscriber", "=", True), ("mobile", "in", list(mobiles))], ["mobile"]
+            )
         )
         return {partner["mobile"] for partner in partners}
 
@@ -140,7 +145,9 @@ class IspSubscriberImport(models.TransientModel):
                 domain.append((parent_field, "=", parent.id))
             record = self.env[model].search(domain, limit=1)
             if not record:
-                errors.append(_("%(column)s: unknown %(column)s %(name)r.", column=column, name=name))
+                errors.append(
+                    _("%(column)s: unknown %(column)s %(name)r.", column=column, name=name)
+                )
                 continue
             vals[field_name] = record.id
             parent = record
@@ -196,9 +203,7 @@ class IspSubscriberImport(models.TransientModel):
         ]
         self.line_ids.unlink()
         self.env["isp.subscriber.import.line"].create(line_vals)
-        self.write(
-            {"state": "validated", "count_valid": len(valid), "count_invalid": len(errors)}
-        )
+        self.write({"state": "validated", "count_valid": len(valid), "count_invalid": len(errors)})
         return self._reopen()
 
     def _reopen(self):
@@ -218,7 +223,6 @@ class IspSubscriberImport(models.TransientModel):
         vals = {
             "name": data["name"],
             "is_isp_subscriber": True,
-            "company_type": "person",
             "mobile": data["mobile"],
             "email": data.get("email") or False,
             "isp_nid": data.get("nid") or False,
@@ -295,11 +299,9 @@ class IspSubscriberImport(models.TransientModel):
                 with self.env.cr.savepoint():
                     partners |= self._import_group(lines)
                 lines.write({"status": "imported"})
-            except Exception as exc:  # noqa: BLE001 - report the row, keep the others
+            except Exception as exc:
                 _logger.info("Import of rows %s failed: %s", lines.mapped("row"), exc)
-                lines.write(
-                    {"status": "invalid", "message": str(exc.args[0] if exc.args else exc)}
-                )
+                lines.write({"status": "invalid", "message": str(exc.args[0] if exc.args else exc)})
         self.env["isp.audit.log"]._log(
             partners, "import", _("Imported from %s", self.filename or _("a file"))
         )

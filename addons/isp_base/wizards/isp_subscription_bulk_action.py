@@ -82,7 +82,7 @@ class IspSubscriptionBulkAction(models.TransientModel):
             with self.env.cr.savepoint():
                 self._apply_to(batch)
             return [(subscription, None) for subscription in batch]
-        except Exception:  # noqa: BLE001 - fall back to one by one to find the culprits
+        except Exception:
             _logger.info("Bulk %s: batch failed, retrying one by one", self.action)
         results = []
         for subscription in batch:
@@ -90,7 +90,7 @@ class IspSubscriptionBulkAction(models.TransientModel):
                 with self.env.cr.savepoint():
                     self._apply_to(subscription)
                 results.append((subscription, None))
-            except Exception as exc:  # noqa: BLE001 - report and go on with the others
+            except Exception as exc:
                 results.append((subscription, str(exc.args[0] if exc.args else exc)))
         return results
 
