@@ -22,7 +22,7 @@ def normalize_mac(value):
     """``aa-bb-cc-dd-ee-ff`` / ``aabb.ccdd.eeff`` -> ``AA:BB:CC:DD:EE:FF``."""
     digits = re.sub(r"[^0-9A-Fa-f]", "", value or "").upper()
     if not MAC_RE.match(digits) or len(re.sub(r"[0-9A-Fa-f:.\-\s]", "", value)) > 0:
-        raise ValidationError(_("%s is not a valid MAC address.", value))
+        raise ValueError(f"{value} is not a valid MAC address.")
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
@@ -233,7 +233,13 @@ class IspSubscription(models.Model):
     def _normalize_vals(self, vals):
         vals = dict(vals)
         if vals.get("mac_address"):
-            vals["mac_address"] = normalize_mac(vals["mac_address"])
+            try:
+                vals["mac_address"] = normalize_mac(vals["mac_address"])
+            except ValueError as exc:
+                # Raised here, where the user's language is known.
+                raise ValidationError(
+                    _("%s is not a valid MAC address.", vals["mac_address"])
+                ) from exc
         if vals.get("username"):
             vals["username"] = vals["username"].strip()
         for field_name in ("ipv4_address", "ipv6_prefix"):
