@@ -1,16 +1,14 @@
-from . import (
-    ir_sequence,
-    isp_audit_log,
-    isp_demo_generator,
-    isp_district,
-    isp_division,
-    isp_kyc_document,
-    isp_package_change,
-    isp_secret_mixin,
-    isp_subscription,
-    isp_thana,
-    isp_zone,
-    product_template,
-    res_partner,
-    res_users,
-)
+from . import ir_sequence
+from . import isp_division
+from . import isp_district
+from . import isp_thana
+from . import isp_zone
+from . import isp_audit_log
+from . import isp_secret_mixin
+from . import res_partner
+from . import res_users
+from . import isp_kyc_document
+from . import product_template
+from . import isp_subscription
+from . import isp_package_change
+from . import isp_demo_generator

@@ -1,6 +1,7 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..lib.demo_data import DemoIsp
 
@@ -23,8 +24,12 @@ class IspDemoGenerator(models.AbstractModel):
 
     @api.model
     def _get_demo_isp(self, seed, today=None):
-        kwargs = {"today": fields.Date.to_date(today)} if today else {}
-        return DemoIsp(seed=seed, **kwargs)
+        """The generator for ``seed``, dated ``today`` (default: today in the ISP's timezone).
+
+        The same seed, count and date always give the same ISP.
+        """
+        today = fields.Date.to_date(today) if today else self.env["isp.subscription"]._isp_today()
+        return DemoIsp(seed=seed, today=today)
 
     @api.model
     def _ensure_zones(self, demo):
@@ -126,13 +131,19 @@ class IspDemoGenerator(models.AbstractModel):
     @api.model
     def generate(self, subscribers=300, seed=2024, batch_size=1000, today=None, commit=False):
         """Create the demo ISP; return the number of subscribers created by this call."""
+        if not self.env.is_admin():
+            raise AccessError(_("Only administrators can generate demo data."))
         demo = self._get_demo_isp(seed, today)
-        env = self.with_context(
-            tracking_disable=True,
-            mail_create_nolog=True,
-            mail_notrack=True,
-            isp_state_change=True,
-        ).env
+        env = (
+            self.sudo()
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_notrack=True,
+                isp_state_change=True,
+            )
+            .env
+        )
         zones = env["isp.demo.generator"]._ensure_zones(demo)
         packages = env["isp.demo.generator"]._ensure_packages(demo)
         self.env.cr.execute(

@@ -1,5 +1,6 @@
 import datetime
 import ipaddress
+import logging
 import re
 import secrets
 import string
@@ -7,10 +8,12 @@ import string
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import subscriber_import, subscription_state
 from .product_template import CONNECTION_TYPES
+
+_logger = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
 MAC_RE = re.compile(r"^[0-9A-F]{12}$")
@@ -250,7 +253,12 @@ class IspSubscription(models.Model):
     @api.model
     def _get_isp_timezone(self):
         """The timezone of billing cut-offs and expiry dates (the company's, Asia/Dhaka)."""
-        return pytz.timezone(self.env.company.partner_id.tz or self.env.user.tz or "Asia/Dhaka")
+        return pytz.timezone(self.env.company.partner_id.tz or "Asia/Dhaka")
+
+    @api.model
+    def _isp_today(self):
+        """Today's date in the ISP's timezone (not the acting user's)."""
+        return datetime.datetime.now(pytz.utc).astimezone(self._get_isp_timezone()).date()
 
     @api.model
     def _date_to_expiry_instant(self, date):
@@ -268,7 +276,7 @@ class IspSubscription(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("isp_state_change") and any(
+        if not self._is_state_writer() and any(
             vals.get("state", "draft") != "draft" for vals in vals_list
         ):
             raise UserError(_("A subscription starts as a draft; activate it afterwards."))
@@ -304,8 +312,12 @@ class IspSubscription(models.Model):
         )
         self.browse([pair[0] for pair in pairs]).invalidate_recordset(["password_encrypted"])
 
+    def _is_state_writer(self):
+        """Only :meth:`_change_state` (and seed data run as superuser) writes the status."""
+        return self.env.su and self.env.context.get("isp_state_change")
+
     def write(self, vals):
-        if "state" in vals and not self.env.context.get("isp_state_change"):
+        if "state" in vals and not self._is_state_writer():
             raise UserError(_("Use the status buttons to change a subscription's status."))
         return super().write(self._normalize_vals(vals))
 
@@ -348,6 +360,25 @@ class IspSubscription(models.Model):
             "terminate": _("Terminate"),
         }
 
+    @api.model
+    def _get_state_change_group(self, action):
+        """The group a user needs to take ``action`` (superuser code needs none)."""
+        if action == "terminate":
+            return "isp_base.group_isp_manager"
+        return "isp_base.group_isp_staff"
+
+    def _check_state_change_rights(self, action):
+        if self.env.su:
+            return
+        if not self.env.user.has_group(self._get_state_change_group(action)):
+            raise AccessError(
+                _(
+                    "You are not allowed to %(action)s subscriptions.",
+                    action=self._get_action_labels().get(action, action).lower(),
+                )
+            )
+        self.check_access("write")
+
     def _check_state_change(self, action):
         """Raise a UserError naming the first record that cannot take ``action``."""
         states = dict(self._fields["state"]._description_selection(self.env))
@@ -371,26 +402,28 @@ class IspSubscription(models.Model):
             "state_date": fields.Datetime.now(),
         }
         if target == "active" and action == "activate":
-            vals["activation_date"] = fields.Date.context_today(self)
+            vals["activation_date"] = self._isp_today()
         return vals
 
     def _change_state(self, action, reason=None):
         """Move every record of ``self`` through ``action``; all or nothing."""
         if not self:
             return True
-        self.check_access("write")
+        self._check_state_change_rights(action)
         self._check_state_change(action)
         target = subscription_state.ACTIONS[action][1]
         old_states = {sub.id: sub.state for sub in self}
         vals = self._prepare_state_change_vals(action, target, reason)
-        keep_activation = self.filtered("activation_date") if "activation_date" in vals else None
+        # Rights are checked above; the write itself is the lifecycle's own.
+        writer = self.sudo().with_context(isp_state_change=True)
+        keep_activation = writer.filtered("activation_date") if "activation_date" in vals else None
         if keep_activation:
-            (self - keep_activation).with_context(isp_state_change=True).write(vals)
+            (writer - keep_activation).write(vals)
             vals = dict(vals)
             del vals["activation_date"]
-            keep_activation.with_context(isp_state_change=True).write(vals)
+            keep_activation.write(vals)
         else:
-            self.with_context(isp_state_change=True).write(vals)
+            writer.write(vals)
         self.env["isp.audit.log"]._log(
             self,
             "state_change",
@@ -511,18 +544,54 @@ class IspSubscription(models.Model):
     def _get_expired_domain(self, now):
         return [("state", "in", ("active", "suspended")), ("expiry_at", "<=", now)]
 
+    def _isp_apply_resiliently(self, callback, batch_size=200):
+        """Run ``callback(records)`` on ``self`` batch by batch; return the failures.
+
+        A batch runs in one savepoint; if it fails, its records are retried one by one
+        so that a bad record is reported (``{record: message}``) and the rest proceed.
+        """
+        failures = {}
+        for start in range(0, len(self), max(batch_size, 1)):
+            batch = self[start : start + batch_size]
+            try:
+                with self.env.cr.savepoint():
+                    callback(batch)
+                continue
+            except Exception:  # retried one by one below to find the culprits
+                _logger.info("Batch of %s %s failed, retrying one by one", len(batch), self._name)
+            for record in batch:
+                try:
+                    with self.env.cr.savepoint():
+                        callback(record)
+                except Exception as exc:  # report it, go on with the others
+                    failures[record] = str(exc.args[0] if exc.args else exc)
+        return failures
+
     @api.model
     def _cron_expire_subscriptions(self, batch_size=500):
-        """Expire what reached its expiry instant, committing per batch."""
+        """Expire what reached its expiry instant, committing per batch.
+
+        A subscription that cannot be expired is logged and skipped; it never blocks
+        the others.
+        """
         now = fields.Datetime.now()
+        reason = _("Validity ended")
         domain = self._get_expired_domain(now)
         total = self.search_count(domain)
         done = 0
+        skipped = self.browse()
         while True:
-            batch = self.search(domain, limit=batch_size, order="expiry_at, id")
+            batch = self.search(
+                domain + [("id", "not in", skipped.ids)], limit=batch_size, order="expiry_at, id"
+            )
             if not batch:
                 break
-            batch.action_expire(_("Validity ended"))
+            failures = batch._isp_apply_resiliently(
+                lambda records: records.action_expire(reason), batch_size
+            )
+            for subscription, message in failures.items():
+                _logger.error("Cannot expire %s: %s", subscription.display_name, message)
+                skipped |= subscription
             done += len(batch)
             self.env["ir.cron"]._notify_progress(done=done, remaining=max(total - done, 0))
             self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,7 +1,7 @@
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib.identity import (
     InvalidIdentity,
@@ -240,6 +240,13 @@ class ResPartner(models.Model):
                     if mobile != partner.mobile:
                         super(ResPartner, partner).write({"mobile": mobile})
         return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_isp_subscriber_managers_only(self):
+        if self.env.su or not any(self.mapped("is_isp_subscriber")):
+            return
+        if not self.env.user.has_group("isp_base.group_isp_manager"):
+            raise UserError(_("Only ISP managers can delete subscribers; archive them instead."))
 
     def action_view_isp_subscriptions(self):
         self.ensure_one()

@@ -1,11 +1,10 @@
-from . import (
-    test_audit_log,
-    test_bulk_action,
-    test_demo_generator,
-    test_import,
-    test_package_change,
-    test_roles,
-    test_secrets,
-    test_subscriber,
-    test_subscription_lifecycle,
-)
+from . import test_audit_log
+from . import test_bulk_action
+from . import test_demo_generator
+from . import test_import
+from . import test_package_change
+from . import test_roles
+from . import test_secrets
+from . import test_subscriber
+from . import test_subscription_lifecycle
+from . import test_lifecycle_rights

@@ -106,7 +106,12 @@ class TestBulkAction(IspBaseCommon):
         self.assertEqual(set(drafts.mapped("state")), {"expired"})
         self._wizard(drafts, "deactivate").action_apply()
         self.assertEqual(set(drafts.mapped("state")), {"inactive"})
-        self._wizard(drafts, "terminate").action_apply()
+        staff_terminate = self._wizard(drafts, "terminate")
+        staff_terminate.action_apply()
+        self.assertEqual(staff_terminate.count_failed, 2)
+        self.assertIn("not allowed", staff_terminate.line_ids[0].message)
+        self.assertEqual(set(drafts.mapped("state")), {"inactive"})
+        self._wizard(drafts, "terminate", user=self.user_manager).action_apply()
         self.assertEqual(set(drafts.mapped("state")), {"terminated"})
 
     def test_support_agent_cannot_use_wizard(self):

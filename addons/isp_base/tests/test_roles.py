@@ -52,8 +52,9 @@ class TestRoles(IspBaseCommon):
         support = self.user_support
         self.sub_karim.with_user(support).write({"note": "<p>Router replaced</p>"})
         self.assertIn("Router replaced", self.sub_karim.note)
-        self.sub_karim.with_user(support).action_activate()
-        self.assertEqual(self.sub_karim.state, "active")
+        with self.assertRaises(AccessError):
+            self.sub_karim.with_user(support).action_activate()
+        self.assertEqual(self.sub_karim.state, "draft")
         self.subscriber_karim.with_user(support).write({"isp_area": "Section 2"})
         self.assertEqual(self.subscriber_karim.isp_area, "Section 2")
         with self.assertRaises(AccessError):

@@ -24,15 +24,16 @@ class TestSubscriptionLifecycle(IspBaseCommon):
                 with self.subTest(action=action, source=source):
                     subscription = self._create_subscription_in_state(source)
                     self.assertEqual(subscription.state, source)
-                    self._call(subscription.with_user(self.user_staff), action)
+                    user = self.user_manager if action == "terminate" else self.user_staff
+                    self._call(subscription.with_user(user), action)
                     self.assertEqual(subscription.state, target)
                     self.assertEqual(self._raw_value(subscription, "state"), target)
                     self.assertTrue(subscription.state_date)
                     audit = self._audit_rows(subscription, "state_change")[:1]
                     self.assertEqual(audit.old_value, source)
                     self.assertEqual(audit.new_value, target)
-                    self.assertEqual(audit.user_id, self.user_staff)
-                    self.assertEqual(audit.user_name, self.user_staff.name)
+                    self.assertEqual(audit.user_id, user)
+                    self.assertEqual(audit.user_name, user.name)
                     self.assertEqual(audit.record_name, subscription.display_name)
 
     def test_forbidden_transitions(self):

@@ -1,6 +1,4 @@
-from . import (
-    isp_subscriber_import,
-    isp_subscriber_import_line,
-    isp_subscription_bulk_action,
-    isp_subscription_bulk_action_line,
-)
+from . import isp_subscription_bulk_action
+from . import isp_subscription_bulk_action_line
+from . import isp_subscriber_import
+from . import isp_subscriber_import_line

@@ -127,6 +127,17 @@ class IspSubscriberImport(models.TransientModel):
         return {partner["mobile"] for partner in partners}
 
     @api.model
+    def _get_existing_ipv4(self, addresses):
+        if not addresses:
+            return set()
+        subscriptions = (
+            self.env["isp.subscription"]
+            .with_context(active_test=False)
+            .search_read([("ipv4_address", "in", list(addresses))], ["ipv4_address"])
+        )
+        return {subscription["ipv4_address"] for subscription in subscriptions}
+
+    @api.model
     def _resolve_geography(self, data):
         """Return ``(vals, errors)`` for the division/district/thana of a row."""
         vals, errors = {}, []
@@ -172,9 +183,19 @@ class IspSubscriberImport(models.TransientModel):
             today=fields.Date.context_today(self),
         )
         errors = {error.row: list(error.messages) for error in result.errors}
+        taken_ips = self._get_existing_ipv4(
+            {row.data["ipv4_address"] for row in result.valid if row.data.get("ipv4_address")}
+        )
         valid = []
         for valid_row in result.valid:
             geo_vals, geo_errors = self._resolve_geography(valid_row.data)
+            if valid_row.data.get("ipv4_address") in taken_ips:
+                geo_errors.append(
+                    _(
+                        "ipv4_address: %s is already assigned to another subscription.",
+                        valid_row.data["ipv4_address"],
+                    )
+                )
             if geo_errors:
                 errors[valid_row.row] = geo_errors
             else:

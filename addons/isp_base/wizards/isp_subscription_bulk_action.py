@@ -1,9 +1,5 @@
-import logging
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-
-_logger = logging.getLogger(__name__)
 
 BULK_ACTIONS = [
     ("activate", "Activate"),
@@ -76,41 +72,21 @@ class IspSubscriptionBulkAction(models.TransientModel):
         else:
             getattr(subscriptions, f"action_{self.action}")(self.reason or None)
 
-    def _run_batch(self, batch):
-        """Return ``[(subscription, error or None)]`` for one batch."""
-        try:
-            with self.env.cr.savepoint():
-                self._apply_to(batch)
-            return [(subscription, None) for subscription in batch]
-        except Exception:
-            _logger.info("Bulk %s: batch failed, retrying one by one", self.action)
-        results = []
-        for subscription in batch:
-            try:
-                with self.env.cr.savepoint():
-                    self._apply_to(subscription)
-                results.append((subscription, None))
-            except Exception as exc:
-                results.append((subscription, str(exc.args[0] if exc.args else exc)))
-        return results
-
     def action_apply(self):
         self.ensure_one()
         if not self.subscription_ids:
             raise UserError(_("Select at least one subscription."))
         subscriptions = self.subscription_ids
-        size = max(self.batch_size, 1)
-        line_vals = []
-        for start in range(0, len(subscriptions), size):
-            for subscription, error in self._run_batch(subscriptions[start : start + size]):
-                line_vals.append(
-                    {
-                        "wizard_id": self.id,
-                        "subscription_id": subscription.id,
-                        "result": "failed" if error else "done",
-                        "message": error or False,
-                    }
-                )
+        failures = subscriptions._isp_apply_resiliently(self._apply_to, self.batch_size)
+        line_vals = [
+            {
+                "wizard_id": self.id,
+                "subscription_id": subscription.id,
+                "result": "failed" if subscription in failures else "done",
+                "message": failures.get(subscription, False),
+            }
+            for subscription in subscriptions
+        ]
         self.env["isp.subscription.bulk.action.line"].create(line_vals)
         done = subscriptions.browse(
             [vals["subscription_id"] for vals in line_vals if vals["result"] == "done"]
