@@ -34,7 +34,7 @@ class ResPartner(models.Model):
     isp_passport = fields.Char(string="Passport Number", copy=False, tracking=True)
     isp_father_name = fields.Char(string="Father's Name", tracking=True)
     isp_mother_name = fields.Char(string="Mother's Name", tracking=True)
-    isp_date_of_birth = fields.Date(string="Date of Birth", tracking=True)
+    isp_date_of_birth = fields.Date(string="Date of Birth (KYC)", tracking=True)
     isp_signature = fields.Image(string="Signature", max_width=1024, max_height=512)
     isp_kyc_document_ids = fields.One2many("isp.kyc.document", "partner_id", string="KYC Documents")
     isp_kyc_state = fields.Selection(
