@@ -96,10 +96,10 @@ class IspSubscriptionBulkAction(models.TransientModel):
             done.with_context(active_test=False),
             "bulk_action",
             _(
-                "Bulk %(action)s of %(count)s subscriptions%(reason)s",
+                "Bulk %(action)s of %(count)s subscriptions: %(reason)s",
                 action=labels[self.action],
                 count=len(subscriptions),
-                reason=f": {self.reason}" if self.reason else "",
+                reason=self.reason or "-",
             ),
             new_value=self.action,
         )
