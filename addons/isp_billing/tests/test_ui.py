@@ -1,0 +1,29 @@
+# Copyright 2026 ISP Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestIspBillingScreens(HttpCase):
+    """The Billing screens open in a real browser, without a JavaScript error."""
+
+    def test_billing_screens_open_for_billing_officer(self):
+        officer = new_test_user(
+            self.env, login="isp_billing_ui_officer", groups="isp_billing.group_isp_billing"
+        )
+        for path in (
+            "/odoo/action-isp_billing.action_isp_billing_invoices",
+            "/odoo/action-isp_billing.action_isp_billing_invoices/new",
+            "/odoo/action-isp_billing.action_isp_billing_payments",
+            "/odoo/action-isp_billing.action_isp_billing_payments/new",
+            "/odoo/action-isp_billing.action_isp_billing_credit_notes",
+        ):
+            with self.subTest(path=path):
+                self.browser_js(
+                    path,
+                    "console.log('test successful')",
+                    "!!document.querySelector('.o_action_manager .o_view_controller')",
+                    login=officer.login,
+                    timeout=120,
+                )

@@ -1,0 +1,60 @@
+# Copyright 2026 ISP Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+def shown_menu_ids(user):
+    """Ids of the menus the web client shows ``user``: reachable from one of their apps."""
+    menus = user.env["ir.ui.menu"].with_user(user).load_menus(debug=False)
+    shown, todo = set(), list(menus["root"]["children"])
+    while todo:
+        menu_id = todo.pop()
+        shown.add(menu_id)
+        todo.extend(menus[menu_id]["children"])
+    return shown
+
+
+@tagged("post_install", "-at_install")
+class TestIspOltAccess(TransactionCase):
+    """An OLT Operator is a Network Engineer, and nothing more."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.group_olt = cls.env.ref("isp_olt.group_isp_olt")
+        cls.operator = new_test_user(
+            cls.env, login="isp_olt_operator", groups="isp_olt.group_isp_olt"
+        )
+        cls.engineer = new_test_user(
+            cls.env, login="isp_olt_engineer", groups="isp_network.group_isp_network"
+        )
+
+    def test_group_definition(self):
+        self.assertEqual(self.group_olt.category_id, self.env.ref("isp_base.module_category_isp"))
+        self.assertIn(self.env.ref("isp_network.group_isp_network"), self.group_olt.implied_ids)
+        self.assertTrue(self.operator.has_group("isp_network.group_isp_network"))
+        self.assertTrue(self.operator.has_group("isp_base.group_isp_staff"))
+        self.assertTrue(self.operator._is_internal())
+        # the implication goes one way only
+        self.assertFalse(self.engineer.has_group("isp_olt.group_isp_olt"))
+        self.assertFalse(self.operator.has_group("isp_base.group_isp_manager"))
+        self.assertFalse(self.operator.has_group("queue_job.group_queue_job_manager"))
+
+    def test_operator_gets_the_network_workspace(self):
+        visible = shown_menu_ids(self.operator)
+        self.assertIn(self.env.ref("isp_network.menu_isp_network_root").id, visible)
+        self.assertIn(self.env.ref("isp_network.menu_isp_network_jobs").id, visible)
+        Job = self.env["queue.job"].with_user(self.operator)
+        self.assertTrue(Job.has_access("read"))
+        self.assertFalse(Job.has_access("write"))
+        self.assertFalse(Job.has_access("unlink"))
+
+    def test_operator_cannot_manage_users_or_groups(self):
+        with self.assertRaises(AccessError):
+            self.env["res.users"].with_user(self.operator).create(
+                {"name": "Intruder", "login": "isp_olt_intruder"}
+            )
+        with self.assertRaises(AccessError):
+            self.group_olt.with_user(self.operator).write({"name": "Hijacked"})

@@ -1,0 +1,24 @@
+# Copyright 2026 ISP Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+{
+    "name": "ISP Portal",
+    "summary": "Subscriber self-care foundation: support tickets of the ISP app",
+    "version": "18.0.1.0.0",
+    "author": "ISP Suite contributors",
+    "website": "https://github.com/isp-suite/isp-suite",
+    "license": "LGPL-3",
+    "category": "Services/ISP",
+    "development_status": "Alpha",
+    "depends": [
+        "isp_billing",
+        "isp_network",
+        "website",
+        "portal",
+        "helpdesk_mgmt",
+    ],
+    "data": [
+        "security/isp_portal_groups.xml",
+        "views/isp_portal_menus.xml",
+    ],
+}

@@ -1,0 +1,2 @@
+from . import test_isp_portal_tickets
+from . import test_ui

@@ -1,0 +1,29 @@
+# Copyright 2026 ISP Suite contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestIspResellerScreens(HttpCase):
+    """The Resellers list opens in a real browser for an ISP manager."""
+
+    def test_resellers_open_for_isp_manager(self):
+        manager = new_test_user(
+            self.env, login="isp_reseller_ui_manager", groups="isp_base.group_isp_manager"
+        )
+        reseller = new_test_user(
+            self.env, login="isp_reseller_ui_reseller", groups="isp_reseller.group_isp_reseller"
+        )
+        for path in (
+            "/odoo/action-isp_reseller.action_isp_reseller_partners",
+            f"/odoo/action-isp_reseller.action_isp_reseller_partners/{reseller.partner_id.id}",
+        ):
+            with self.subTest(path=path):
+                self.browser_js(
+                    path,
+                    "console.log('test successful')",
+                    "!!document.querySelector('.o_action_manager .o_view_controller')",
+                    login=manager.login,
+                    timeout=120,
+                )
