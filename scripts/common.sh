@@ -123,7 +123,7 @@ pg_stop() {
 }
 
 psql_admin() {
-    as_pg_user "$(pg_bindir)/psql" -h "$DATA_DIR/run" -p "$PG_PORT" -U postgres -qtA "$@"
+    PGOPTIONS="--client-min-messages=warning" as_pg_user "$(pg_bindir)/psql" -h "$DATA_DIR/run" -p "$PG_PORT" -U postgres -qtA "$@"
 }
 
 secret_key() {

@@ -88,15 +88,17 @@ if [ "$RUN_TIER2" = 1 ]; then
         fresh_db "$TEST_DB"
         tags=$(echo "$ISP_ADDONS" | sed 's/\([a-z_]*\)/\/\1/g')
         logfile="$DATA_DIR/test-logs/odoo-tests.log"
+        rcfile="$DATA_DIR/test-logs/odoo-tests.rc"
         set +e
-        "$ODOO_PY" "${ODOO[@]}" -c "$LOCAL_CONF" -d "$TEST_DB" -i "$ISP_ADDONS" \
-            --without-demo=all --test-enable --test-tags "$tags" --stop-after-init \
-            --log-level=test --http-port=8169 --gevent-port=8172 --logfile= 2>&1 \
-            | tee "$logfile" | grep -E --line-buffered \
-              '(odoo.tests|odoo.modules.loading: (Modules loaded|loading)| ERROR | CRITICAL |FAIL:|Ran [0-9]+ tests|tests when loading)' \
-            | grep -v -E 'odoo.tests.stats|Starting ' || true
-        rc=${PIPESTATUS[0]}
+        {
+            "$ODOO_PY" "${ODOO[@]}" -c "$LOCAL_CONF" -d "$TEST_DB" -i "$ISP_ADDONS" \
+                --without-demo=all --test-enable --test-tags "$tags" --stop-after-init \
+                --log-level=test --http-port=8169 --gevent-port=8172 --logfile= 2>&1
+            echo $? > "$rcfile"
+        } | tee "$logfile" | grep -E --line-buffered \
+            '(odoo.tests.stats: |odoo.tests.result: | (ERROR|CRITICAL) |FAIL: )'
         set -e
+        rc=$(cat "$rcfile")
         result=$(grep -E 'odoo.tests.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$logfile" | tail -n 1)
         if [ -z "$result" ]; then
             echo "Odoo tier: no test result line in $logfile" >&2

@@ -11,4 +11,5 @@ from . import isp_kyc_document
 from . import product_template
 from . import isp_subscription
 from . import isp_package_change
+from . import isp_usage_daily
 from . import isp_demo_generator

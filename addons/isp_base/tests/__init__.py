@@ -9,3 +9,4 @@ from . import test_subscriber
 from . import test_subscription_lifecycle
 from . import test_lifecycle_rights
 from . import test_ui
+from . import test_usage_daily
