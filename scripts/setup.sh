@@ -88,7 +88,7 @@ cat <<TXT
   Demo ISP ready:  http://127.0.0.1:8069/web?db=$DEMO_DB
   Login:           admin
   Password:        admin
-  Language:        switch to Bangla in the user menu > Preferences > Language
+  Language:        Bangla; switch to English under Preferences > Language
 
 TXT
 

@@ -13,6 +13,7 @@
         "security/isp_base_groups.xml",
         "security/ir.model.access.csv",
         "security/isp_base_security.xml",
+        "data/res_lang_data.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/isp_division_data.xml",
