@@ -148,8 +148,9 @@ PY
 )
     mkdir -p "$DATA_DIR/filestore"
     {
-        grep -v -E '^(addons_path|db_password|data_dir|isp_secret_key)\s*=' "$REPO_DIR/odoo.conf"
+        grep -v -E '^(addons_path|db_port|db_password|data_dir|isp_secret_key)\s*=' "$REPO_DIR/odoo.conf"
         echo "addons_path = $REPO_DIR/addons,$extra_addons"
+        echo "db_port = $PG_PORT"
         echo "db_password = $(pg_password)"
         echo "data_dir = $DATA_DIR/filestore"
         echo "isp_secret_key = $(secret_key "$py")"
