@@ -11,6 +11,7 @@
 # Options: --tier1 | --tier2 (one tier only), --no-install-matrix (skip the single installs).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+HTTP_PORT="${ISP_TEST_HTTP_PORT:-8169}"
 RUN_TIER1=1
 RUN_TIER2=1
 INSTALL_MATRIX=1
@@ -93,7 +94,7 @@ if [ "$RUN_TIER2" = 1 ]; then
         {
             "$ODOO_PY" "${ODOO[@]}" -c "$LOCAL_CONF" -d "$TEST_DB" -i "$ISP_ADDONS" \
                 --without-demo=all --test-enable --test-tags "$tags" --stop-after-init \
-                --log-level=test --http-port=8169 --gevent-port=8172 --logfile= 2>&1
+                --log-level=test --http-port="$HTTP_PORT" --gevent-port="$((HTTP_PORT + 3))" --logfile= 2>&1
             echo $? > "$rcfile"
         } | tee "$logfile" | grep -E --line-buffered \
             '(odoo.tests.stats: |odoo.tests.result: | (ERROR|CRITICAL) |FAIL: )'
@@ -126,7 +127,7 @@ if [ "$RUN_TIER2" = 1 ]; then
                 start=$(date +%s)
                 set +e
                 "$ODOO_PY" "${ODOO[@]}" -c "$LOCAL_CONF" -d "$db" -i "$addon" --stop-after-init \
-                    --log-level=info --http-port=8169 --gevent-port=8172 --logfile= >"$logfile" 2>&1
+                    --log-level=info --http-port="$HTTP_PORT" --gevent-port="$((HTTP_PORT + 3))" --logfile= >"$logfile" 2>&1
                 rc=$?
                 set -e
                 if [ "$rc" = 0 ] && scan_log "$logfile" install; then
