@@ -205,3 +205,25 @@ def test_pin_entropy_bits():
         pin_entropy_bits(0)
     with pytest.raises(InvalidVoucherConfig):
         pin_entropy_bits(12, "AA")
+
+
+def test_pin_digest_is_keyed_and_normalized():
+    key = vouchers.derive_pin_key("a long server passphrase")
+    other = vouchers.derive_pin_key("another server passphrase")
+    assert len(key) == 32 and key != other
+    digest = vouchers.pin_digest("ABCD-EFGH-JK23", key)
+    assert digest == vouchers.pin_digest(" abcd efgh jk23 ", key)
+    assert digest != vouchers.pin_digest("ABCDEFGHJK23", other)
+    assert digest != vouchers.pin_digest("ABCDEFGHJK24", key)
+    assert len(digest) == 64 and "ABCDEFGHJK23" not in digest
+    assert digest != vouchers.hashlib.sha256(b"ABCDEFGHJK23").hexdigest()
+
+
+def test_pin_digest_rejects_bad_input():
+    key = vouchers.derive_pin_key("a long server passphrase")
+    with pytest.raises(InvalidPin):
+        vouchers.pin_digest("ABC0", key)
+    with pytest.raises(InvalidVoucherConfig):
+        vouchers.pin_digest("ABCD", b"short")
+    with pytest.raises(InvalidVoucherConfig):
+        vouchers.derive_pin_key("")

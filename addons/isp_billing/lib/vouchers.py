@@ -6,6 +6,8 @@ A 12-symbol PIN carries 12 * log2(31) = 59.45 bits (~59), so even with a million
 cards an attacker needs about 2**38.5 (4 * 10**11) guesses on average to hit one.
 """
 
+import hashlib
+import hmac
 import math
 import secrets
 
@@ -17,7 +19,9 @@ __all__ = [
     "InvalidVoucherConfig",
     "format_pin",
     "generate_pin",
+    "derive_pin_key",
     "normalize_pin",
+    "pin_digest",
     "pin_entropy_bits",
     "serial_numbers",
 ]
@@ -148,3 +152,36 @@ def pin_entropy_bits(length=PIN_LENGTH, alphabet=PIN_ALPHABET):
     _check_positive_int(length, "length")
     _check_alphabet(alphabet)
     return length * math.log2(len(alphabet))
+
+
+# Domain separation: the PIN lookup key never equals the encryption key it comes from.
+_PIN_KEY_CONTEXT = b"isp-suite-voucher-pin-v1"
+
+
+def derive_pin_key(secret):
+    """Return the 32-byte HMAC key of PIN digests derived from the server *secret* (text).
+
+    >>> len(derive_pin_key("a server passphrase"))
+    32
+    """
+    if not isinstance(secret, str) or not secret:
+        raise InvalidVoucherConfig("The PIN key must be derived from a non-empty text secret.")
+    return hmac.new(secret.encode("utf-8"), _PIN_KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def pin_digest(pin, key_bytes, alphabet=PIN_ALPHABET):
+    """Return the hex HMAC-SHA256 of the normalized *pin* under *key_bytes*.
+
+    The digest finds a card from a typed PIN without storing the PIN: without the key,
+    a leaked digest column cannot be brute-forced offline.
+
+    >>> key = bytes(32)
+    >>> pin_digest("abcd-efgh-jk23", key) == pin_digest("ABCDEFGHJK23", key)
+    True
+    >>> len(pin_digest("ABCDEFGHJK23", key))
+    64
+    """
+    if not isinstance(key_bytes, bytes | bytearray) or len(key_bytes) < 16:
+        raise InvalidVoucherConfig("key_bytes must be at least 16 bytes.")
+    pin = normalize_pin(pin, alphabet)
+    return hmac.new(bytes(key_bytes), pin.encode("ascii"), hashlib.sha256).hexdigest()
