@@ -47,6 +47,17 @@ PATH_TO_STATE = {
 assert set(PATH_TO_STATE) == set(subscription_state.STATE_LABELS)
 
 
+def shown_menu_ids(user):
+    """Ids of the menus the web client shows ``user``: reachable from one of their apps."""
+    menus = user.env["ir.ui.menu"].with_user(user).load_menus(debug=False)
+    shown, todo = set(), list(menus["root"]["children"])
+    while todo:
+        menu_id = todo.pop()
+        shown.add(menu_id)
+        todo.extend(menus[menu_id]["children"])
+    return shown
+
+
 class IspBaseCommon(TransactionCase):
     """A small ISP: zones, packages, subscribers, subscriptions and role users.
 

@@ -3,20 +3,10 @@
 
 from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.isp_base.tests.common import shown_menu_ids
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
-
-
-def shown_menu_ids(user):
-    """Ids of the menus the web client shows ``user``: reachable from one of their apps."""
-    menus = user.env["ir.ui.menu"].with_user(user).load_menus(debug=False)
-    shown, todo = set(), list(menus["root"]["children"])
-    while todo:
-        menu_id = todo.pop()
-        shown.add(menu_id)
-        todo.extend(menus[menu_id]["children"])
-    return shown
 
 
 @tagged("post_install", "-at_install")

@@ -1,20 +1,10 @@
 # Copyright 2026 ISP Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 
+from odoo.addons.isp_base.tests.common import shown_menu_ids
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
-
-
-def shown_menu_ids(user):
-    """Ids of the menus the web client shows ``user``: reachable from one of their apps."""
-    menus = user.env["ir.ui.menu"].with_user(user).load_menus(debug=False)
-    shown, todo = set(), list(menus["root"]["children"])
-    while todo:
-        menu_id = todo.pop()
-        shown.add(menu_id)
-        todo.extend(menus[menu_id]["children"])
-    return shown
 
 
 @tagged("post_install", "-at_install")
