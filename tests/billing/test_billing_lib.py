@@ -11,8 +11,10 @@ import isp_billing.lib
 
 MODULES = [
     "advance",
+    "dunning",
     "late_fee",
     "money",
+    "payments",
     "periods",
     "proration",
     "tax",

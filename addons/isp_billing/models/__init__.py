@@ -11,3 +11,10 @@ from . import isp_subscription
 from . import account_move
 from . import isp_billing_run
 from . import isp_billing_run_line
+from . import isp_subscriber_ledger
+from . import res_partner
+from . import account_partial_reconcile
+from . import isp_billing_dunning
+from . import account_payment
+from . import account_journal
+from . import isp_demo_generator

@@ -45,6 +45,13 @@ class IspBillingProfile(models.Model):
     auto_suspend = fields.Boolean(help="Suspend the service when the invoice is overdue.")
     is_vip = fields.Boolean(string="VIP", help="Never suspended automatically.")
     allow_partial = fields.Boolean(string="Allow Partial Payments")
+    restore_threshold_amount = fields.Monetary(
+        string="Tolerated Overdue Balance",
+        currency_field="currency_id",
+        help="With partial payments allowed: a subscription is not suspended, and one "
+        "suspended for non-payment is restored, while its overdue balance is at most this "
+        "amount. 0 means the overdue invoices must be paid in full.",
+    )
     cap_gb = fields.Float(string="Data Cap (GB)", help="Volume mode: 0 means unlimited.")
     rate_per_gb = fields.Monetary(
         string="Rate per GB", currency_field="currency_id", help="Volume mode: price per GB."
@@ -55,6 +62,11 @@ class IspBillingProfile(models.Model):
 
     _sql_constraints = [
         ("grace_days_positive", "CHECK(grace_days >= 0)", "Grace days cannot be negative."),
+        (
+            "restore_threshold_amount_positive",
+            "CHECK(restore_threshold_amount >= 0)",
+            "The tolerated overdue balance cannot be negative.",
+        ),
     ]
 
     @api.constrains("due_day")

@@ -19,3 +19,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.isp_late_fee_after_days", readonly=False
     )
     isp_plan_limit = fields.Integer(related="company_id.isp_plan_limit", readonly=False)
+    isp_payment_instructions = fields.Html(
+        related="company_id.isp_payment_instructions", readonly=False
+    )
+    isp_invoice_prefix = fields.Char(related="company_id.isp_invoice_prefix", readonly=False)

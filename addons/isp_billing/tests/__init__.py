@@ -2,3 +2,13 @@ from . import test_isp_billing_access
 from . import test_ui
 from . import test_voucher
 from . import test_billing_run
+from . import test_ledger
+from . import test_billing_run_jobs
+from . import test_advance_payment
+from . import test_bill_preview
+from . import test_invoice_report
+from . import test_collections
+from . import test_late_fee
+from . import test_dunning
+from . import test_counter_payment
+from . import test_recharge

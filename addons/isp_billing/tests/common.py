@@ -39,6 +39,10 @@ class IspBillingCommon(IspBaseCommon):
             }
         )
         Profile = cls.env["isp.billing.profile"]
+        # the shipped default profile (data) gives way to the test one
+        Profile.search([("company_id", "=", cls.company.id), ("is_default", "=", True)]).write(
+            {"is_default": False}
+        )
         cls.profile_monthly = Profile.create(
             {
                 "name": "Test monthly",

@@ -4,7 +4,7 @@ from unittest.mock import patch
 import psycopg2
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.addons.isp_billing.models.isp_billing_run import IspBillingRun
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
@@ -148,6 +148,19 @@ class TestBillingRun(IspBillingCommon):
         self.assertEqual(invoice.amount_untaxed, 112.5)
         self.assertIn("2.50 GB", " ".join(invoice.invoice_line_ids.mapped("name")))
         self.assertIn("overage 2.50 GB", str(invoice.narration))
+        # the figures printed in the usage block of the invoice
+        self.assertEqual(invoice.isp_usage_mode, "volume")
+        self.assertEqual(
+            (invoice.isp_usage_gb, invoice.isp_cap_gb, invoice.isp_overage_gb),
+            (12.5, 10.0, 2.5),
+        )
+        self.assertEqual(invoice.isp_overage_amount, 12.5)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", invoice.ids)[0]
+            .decode()
+        )
+        self.assertIn("12.50", html)
 
     def test_tiered_usage(self):
         self.sub_a.billing_profile_id = self.profile_tiered
@@ -160,7 +173,12 @@ class TestBillingRun(IspBillingCommon):
         )
         self._run(2026, 3, subscription_id=self.sub_a.id)
         # 10 GB at 2 + 2 GB at 3
-        self.assertEqual(self._invoices(self.sub_a).amount_untaxed, 126.0)
+        invoice = self._invoices(self.sub_a)
+        self.assertEqual(invoice.amount_untaxed, 126.0)
+        self.assertEqual(
+            (invoice.isp_usage_mode, invoice.isp_usage_gb, invoice.isp_overage_amount),
+            ("tiered", 12.0, 26.0),
+        )
 
     def test_rerun_creates_nothing(self):
         first = self._run(2026, 3)
@@ -339,3 +357,213 @@ class TestBillingAccess(IspBillingCommon):
         values = self.sub_karim.with_user(self.user_staff).read()[0]
         self.assertNotIn("invoice_ids", values)
         self.assertEqual(values["billing_profile_id"][0], self.profile_monthly.id)
+
+
+@tagged("post_install", "-at_install")
+class TestBillingRunResume(IspBillingCommon):
+    """Credit applied by the run, killed runs resumed, and the first bill of a
+    subscription activated after its month's run."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.subscriber_nasrin = cls._create_subscriber("Nasrin Akter", cls.zone_mirpur)
+        partners = [cls.subscriber_karim, cls.subscriber_rahima, cls.subscriber_sumon]
+        cls.subs = cls.env["isp.subscription"]
+        for index in range(6):
+            cls.subs |= cls._create_billed_subscription(
+                date(2026, 1, 10), partner=partners[index % 3]
+            )
+
+    def _invoices(self, subscriptions):
+        return self.env["account.move"].search(
+            [("isp_subscription_id", "in", subscriptions.ids), ("move_type", "=", "out_invoice")]
+        )
+
+    def _overpay(self, partner, amount):
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+            }
+        )
+        payment.action_post()
+        return payment
+
+    def test_outstanding_credit_applied(self):
+        sub = self._create_billed_subscription(
+            date(2026, 1, 10), partner=self.subscriber_nasrin, package=self.package_home_20
+        )
+        self._overpay(self.subscriber_nasrin, 200)
+        self._run(2026, 3, subscription_id=sub.id)
+        invoice = self._invoices(sub)
+        self.assertEqual(invoice.amount_total, 230.0)
+        self.assertEqual(invoice.amount_residual, 30.0)  # 230 - 200 of credit
+        self.assertEqual(invoice.payment_state, "partial")
+        # the credit is used up: April's invoice is due in full
+        self._run(2026, 4, subscription_id=sub.id)
+        april = self._invoices(sub) - invoice
+        self.assertEqual(april.amount_residual, 230.0)
+
+    def test_credit_larger_than_invoice_pays_it_and_keeps_the_rest(self):
+        sub = self._create_billed_subscription(date(2026, 1, 10), partner=self.subscriber_nasrin)
+        self._overpay(self.subscriber_nasrin, 300)
+        self._run(2026, 3, subscription_id=sub.id)
+        invoice = self._invoices(sub)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self._run(2026, 4, subscription_id=sub.id)
+        # 185 of credit left: April (115) is paid too, 70 stay on account
+        april = self._invoices(sub) - invoice
+        self.assertEqual(april.amount_residual, 0.0)
+        self.assertIn(april.payment_state, ("paid", "in_payment"))
+        left = self.env["account.move.line"].search(
+            [
+                ("partner_id", "=", self.subscriber_nasrin.id),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+            ]
+        )
+        self.assertAlmostEqual(sum(left.mapped("amount_residual")), -70.0)
+
+    def test_killed_run_resumed_invoices_each_subscription_once(self):
+        run = self.env["isp.billing.run"].create({"period_year": 2026, "period_month": "3"})
+        run = run.with_context(isp_billing_batch_size=2)
+        due = run._start()
+        self.assertEqual(len(due), 6)
+        # the process dies after two of three batches: the run stays "running"
+        period = run._get_period()
+        for batch_ids in (due.ids[:2], due.ids[2:4]):
+            run._process_batch(due.browse(batch_ids), period)
+        self.assertEqual(run.state, "running")
+        self.assertEqual(run.processed_count, 4)
+        self.assertEqual(run.progress_label, "4 of 6")
+        self.assertEqual(len(self._invoices(self.subs)), 4)
+        # nothing progressed for an hour and no job is left: the cron resumes it
+        run.last_progress_at = fields.Datetime.subtract(fields.Datetime.now(), hours=1)
+        self.env["isp.billing.run"]._cron_resume_stalled_runs()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.resume_count, 1)
+        self.assertEqual((run.due_count, run.invoiced_count, run.failed_count), (6, 6, 0))
+        self.assertAlmostEqual(run.amount_total, 6 * 115.0)
+        invoices = self._invoices(self.subs)
+        self.assertEqual(len(invoices), 6)
+        self.assertEqual(invoices.isp_subscription_id, self.subs)
+        for invoice in invoices:  # followed by their subscriber, once
+            self.assertEqual(
+                invoice.message_follower_ids.partner_id.filtered("is_isp_subscriber"),
+                invoice.partner_id,
+            )
+        # resuming again is refused; rerunning the month creates nothing
+        with self.assertRaises(UserError):
+            run.action_resume()
+        self.assertEqual(self._run(2026, 3).due_count, 0)
+
+    def test_resume_button_retries_failed_subscriptions(self):
+        run = self.env["isp.billing.run"].create({"period_year": 2026, "period_month": "3"})
+        due = run._start()
+        original = IspBillingRun._prepare_invoice_vals
+        bad = self.subs[0]
+
+        def prepare(run, subscription, period, **kwargs):
+            if subscription == bad:
+                raise UserError(self.env._("No address for this subscriber"))
+            return original(run, subscription, period, **kwargs)
+
+        with patch.object(IspBillingRun, "_prepare_invoice_vals", prepare):
+            run._process_batch(due, run._get_period())
+        self.assertEqual(run.line_ids.subscription_id, bad)
+        self.assertEqual(run.progress_label, "6 of 6")
+        run.action_resume()
+        self.assertEqual(run.state, "done")
+        self.assertFalse(run.line_ids)
+        self.assertEqual((run.invoiced_count, run.failed_count), (6, 0))
+        self.assertEqual(len(self._invoices(self.subs)), 6)
+
+    def test_first_bill_of_subscription_activated_after_its_months_run(self):
+        march = self._run(2026, 3)
+        self.assertEqual(march.invoiced_count, 6)
+        # activated on 20 March, after March's run
+        late = self._create_billed_subscription(date(2026, 3, 20), partner=self.subscriber_nasrin)
+        april = self._run(2026, 4)
+        self.assertEqual(april.due_count, 7)
+        self.assertEqual(april.invoiced_count, 8)
+        invoices = self._invoices(late).sorted("isp_period_start")
+        self.assertEqual(len(invoices), 2)
+        first, regular = invoices
+        self.assertEqual(
+            (first.isp_period_start, first.isp_period_end), (date(2026, 3, 20), date(2026, 3, 31))
+        )
+        self.assertEqual(first.amount_untaxed, 38.71)  # 100 * 12 / 31
+        self.assertEqual(first.invoice_date_due, date(2026, 4, 10))
+        self.assertEqual(
+            (regular.isp_period_start, regular.isp_period_end),
+            (date(2026, 4, 1), date(2026, 4, 30)),
+        )
+        self.assertEqual(regular.amount_untaxed, 100.0)
+        # March again: covered by the first bill; April again: nothing
+        self.assertEqual(self._run(2026, 3).due_count, 0)
+        self.assertEqual(self._run(2026, 4).due_count, 0)
+        # May: one regular invoice
+        self._run(2026, 5, subscription_id=late.id)
+        self.assertEqual(len(self._invoices(late)), 3)
+
+    def test_first_bill_gap_till_next_payment_date(self):
+        self.profile_volume.write(
+            {"billing_mode": "flat", "first_bill_type": "till_next_payment_date"}
+        )
+        self._run(2026, 3)
+        late = self._create_billed_subscription(
+            date(2026, 3, 20),
+            partner=self.subscriber_nasrin,
+            billing_profile_id=self.profile_volume.id,
+        )
+        late.charge_ids = [Command.create({"name": "Installation", "amount": 500})]
+        self._run(2026, 4, subscription_id=late.id)
+        first, rest = self._invoices(late).sorted("isp_period_start")
+        # 20 March .. 9 April (21 of March's 31 days), then 10 .. 30 April (21 of 30)
+        self.assertEqual(
+            (first.isp_period_start, first.isp_period_end), (date(2026, 3, 20), date(2026, 4, 9))
+        )
+        self.assertEqual(first.amount_untaxed, 67.74)
+        self.assertEqual(
+            (rest.isp_period_start, rest.isp_period_end), (date(2026, 4, 10), date(2026, 4, 30))
+        )
+        self.assertEqual(rest.amount_untaxed, 70.0 + 500.0)  # the installation once
+        self.assertEqual(late.charge_ids.billed_move_id, rest)
+
+    def test_no_gap_bill_when_the_month_had_no_run(self):
+        # only a one-subscription run in March: March was never billed, nothing is owed
+        self._run(2026, 3, subscription_id=self.subs[0].id)
+        late = self._create_billed_subscription(date(2026, 3, 20), partner=self.subscriber_nasrin)
+        self._run(2026, 4, subscription_id=late.id)
+        invoice = self._invoices(late)
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(
+            (invoice.isp_period_start, invoice.amount_untaxed), (date(2026, 4, 1), 100.0)
+        )
+
+    def test_subscription_activated_long_before_is_not_billed_backwards(self):
+        # activated in January, first run in April: April only (no retroactive bills)
+        self._run(2026, 4, subscription_id=self.subs[0].id)
+        self.assertEqual(len(self._invoices(self.subs[0])), 1)
+
+    def test_shipped_default_profile(self):
+        shipped = self.env.ref("isp_billing.isp_billing_profile_default")
+        self.assertEqual(shipped.company_id, self.env.ref("base.main_company"))
+        self.assertEqual(
+            (shipped.billing_type, shipped.billing_mode, shipped.first_bill_type, shipped.due_day),
+            ("monthly", "flat", "till_end_of_month", 10),
+        )
+        company = self.env["res.company"].create({"name": "Second ISP"})
+        Run = self.env["isp.billing.run"]
+        Run._set_default_profile_if_unset(shipped.id)
+        # the main company keeps the default it has
+        self.assertEqual(self.company.isp_billing_default_profile_id, self.profile_monthly)
+        profile = self.env["isp.billing.profile"].create(
+            {"name": "Second monthly", "company_id": company.id}
+        )
+        Run._set_default_profile_if_unset(profile.id)
+        self.assertEqual(company.isp_billing_default_profile_id, profile)
+        self.assertTrue(profile.is_default)

@@ -33,6 +33,12 @@ class TestIspBillingAccess(AccountTestInvoicingCommon):
             groups="isp_base.group_isp_staff",
             **user_values,
         )
+        cls.manager = new_test_user(
+            cls.env,
+            login="isp_billing_manager",
+            groups="isp_base.group_isp_manager",
+            **user_values,
+        )
         cls.subscriber = cls.env["res.partner"].create(
             {
                 "name": "Rahim Uddin",
@@ -47,6 +53,10 @@ class TestIspBillingAccess(AccountTestInvoicingCommon):
         cls.menu_invoices = cls.env.ref("isp_billing.menu_isp_billing_invoices")
         cls.menu_payments = cls.env.ref("isp_billing.menu_isp_billing_payments")
         cls.menu_credit_notes = cls.env.ref("isp_billing.menu_isp_billing_credit_notes")
+        cls.menu_ledger = cls.env.ref("isp_billing.menu_isp_subscriber_ledger")
+        cls.menu_runs = cls.env.ref("isp_billing.menu_isp_billing_run")
+        cls.menu_vouchers = cls.env.ref("isp_billing.menu_isp_voucher_root")
+        cls.menu_profiles = cls.env.ref("isp_billing.menu_isp_billing_profile")
 
     def _action_env(self, action, user):
         """Model of ``action`` as ``user``, with the action's context."""
@@ -82,6 +92,49 @@ class TestIspBillingAccess(AccountTestInvoicingCommon):
         self.assertTrue(self.officer.has_group("account.group_account_invoice"))
         self.assertFalse(self.officer.has_group("account.group_account_manager"))
         self.assertFalse(self.staff.has_group("isp_billing.group_isp_billing"))
+
+    def test_menus_of_managers(self):
+        """A manager runs billing, vouchers and profiles; documents need billing rights."""
+        manager_menu_ids = shown_menu_ids(self.manager)
+        officer_menu_ids = shown_menu_ids(self.officer)
+        staff_menu_ids = shown_menu_ids(self.staff)
+        shared = self.menu_root + self.menu_runs + self.menu_vouchers + self.menu_profiles
+        for menu in shared + self.menu_vouchers.child_id:
+            self.assertIn(menu.id, manager_menu_ids, menu.complete_name)
+            self.assertIn(menu.id, officer_menu_ids, menu.complete_name)
+            self.assertNotIn(menu.id, staff_menu_ids, menu.complete_name)
+        # the accounting documents follow the Billing Officer group, which managers
+        # may or may not have
+        is_officer = self.manager.has_group("isp_billing.group_isp_billing")
+        for menu in (
+            self.menu_invoices + self.menu_payments + self.menu_credit_notes + self.menu_ledger
+        ):
+            self.assertEqual(menu.id in manager_menu_ids, is_officer, menu.complete_name)
+            self.assertEqual(
+                self.env[menu.action.res_model].with_user(self.manager).has_access("read"),
+                is_officer,
+                menu.complete_name,
+            )
+        # what the manager sees opens on models the manager may read
+        for menu in (shared + self.menu_vouchers.child_id).filtered("action"):
+            model = self.env[menu.action.res_model].with_user(self.manager)
+            self.assertTrue(model.has_access("read"), menu.complete_name)
+        # the officer reads billing profiles from Billing > Configuration
+        self.assertTrue(self.env["isp.billing.profile"].with_user(self.officer).has_access("read"))
+
+    def test_ledger_menu_for_billing_officer(self):
+        self.assertIn(self.menu_ledger.id, shown_menu_ids(self.officer))
+        self.assertNotIn(self.menu_ledger.id, shown_menu_ids(self.staff))
+        action = self.menu_ledger.action
+        model = self.env[action.res_model].with_user(self.officer)
+        self.assertTrue(model.has_access("read"))
+        self.assertFalse(model.has_access("create"))
+        result = model.get_views(
+            [(action.view_id.id, "list"), (action.search_view_id.id, "search")]
+        )
+        self.assertEqual(set(result["views"]), {"list", "search"})
+        with self.assertRaises(AccessError):
+            self.env[action.res_model].with_user(self.staff).search([])
 
     def test_menus_visible_to_billing_officer_only(self):
         menus = self.menu_root + self.menu_invoices + self.menu_payments + self.menu_credit_notes

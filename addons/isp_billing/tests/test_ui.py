@@ -27,3 +27,41 @@ class TestIspBillingScreens(HttpCase):
                     login=officer.login,
                     timeout=120,
                 )
+
+    def test_ledger_and_badges_open_for_billing_officer(self):
+        officer = new_test_user(
+            self.env, login="isp_billing_ui_ledger", groups="isp_billing.group_isp_billing"
+        )
+        subscriber = self.env["res.partner"].create(
+            {"name": "Ledger UI Subscriber", "is_isp_subscriber": True, "mobile": "01711999001"}
+        )
+        for path in (
+            "/odoo/action-isp_billing.action_isp_subscriber_ledger",
+            f"/odoo/action-isp_base.action_isp_subscriber/{subscriber.id}",
+        ):
+            with self.subTest(path=path):
+                self.browser_js(
+                    path,
+                    "console.log('test successful')",
+                    "!!document.querySelector('.o_action_manager .o_view_controller')",
+                    login=officer.login,
+                    timeout=120,
+                )
+
+    def test_billing_screens_open_for_manager_without_billing_rights(self):
+        manager = new_test_user(
+            self.env, login="isp_billing_ui_manager", groups="isp_base.group_isp_manager"
+        )
+        for path in (
+            "/odoo/action-isp_billing.action_isp_billing_run",
+            "/odoo/action-isp_billing.action_isp_voucher_batch",
+            "/odoo/action-isp_billing.action_isp_billing_profile",
+        ):
+            with self.subTest(path=path):
+                self.browser_js(
+                    path,
+                    "console.log('test successful')",
+                    "!!document.querySelector('.o_action_manager .o_view_controller')",
+                    login=manager.login,
+                    timeout=120,
+                )
