@@ -83,15 +83,16 @@ class IspAdvancePayment(models.TransientModel):
     @api.depends("subscription_id.billing_profile_id.tier_ids")
     def _compute_tier_info(self):
         for wizard in self:
-            tiers = wizard.subscription_id.billing_profile_id.tier_ids
-            wizard.tier_info = ", ".join(
-                wizard.env._(
-                    "%(months)s months: %(percent)s%%",
-                    months=tier.months,
-                    percent=f"{tier.discount_percent:g}",
+            tiers = wizard.subscription_id.billing_profile_id.tier_ids.sorted("months")
+            labels = []
+            for tier in tiers:
+                percent = format(tier.discount_percent, "g")
+                labels.append(
+                    wizard.env._(
+                        "%(months)s months: %(percent)s%%", months=tier.months, percent=percent
+                    )
                 )
-                for tier in tiers.sorted("months")
-            ) or wizard.env._("No advance discount")
+            wizard.tier_info = ", ".join(labels) or wizard.env._("No advance discount")
 
     @api.depends("subscription_id", "months", "first_period_start", "payment_date")
     def _compute_line_ids(self):
@@ -264,7 +265,7 @@ class IspAdvancePayment(models.TransientModel):
                     {
                         "name": _(
                             "Advance payment discount (%(percent)s%% for %(months)s months)",
-                            percent=f"{preview.percent:g}",
+                            percent=format(preview.percent, "g"),
                             months=len(preview.lines),
                         ),
                         "quantity": 1,
@@ -443,6 +444,6 @@ class IspAdvancePayment(models.TransientModel):
             end=moves[-1:].isp_period_end,
             amount=sum(moves.mapped("amount_total")),
             currency=self.currency_id.name,
-            percent=f"{moves[:1].isp_advance_discount_percent:g}",
+            percent=format(moves[:1].isp_advance_discount_percent, "g"),
             payment=payment.display_name,
         )
