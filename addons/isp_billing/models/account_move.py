@@ -18,6 +18,10 @@ class AccountMove(models.Model):
         string="Advance Payment", index="btree_not_null", copy=False, readonly=True
     )
     isp_advance_months = fields.Integer(string="Advance Months", copy=False, readonly=True)
+    # Prepaid recharges: the validity days a recharge invoice granted, taken back (once)
+    # when its payment is reversed.
+    isp_recharge_days = fields.Integer(string="Recharge Days", copy=False, readonly=True)
+    isp_recharge_withdrawn = fields.Boolean(string="Recharge Withdrawn", copy=False, readonly=True)
     isp_advance_discount_percent = fields.Float(
         string="Advance Discount (%)", digits=(5, 2), copy=False, readonly=True
     )

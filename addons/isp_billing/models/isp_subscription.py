@@ -537,6 +537,7 @@ class IspSubscription(models.Model):
             "invoice_date_due": today,
             "invoice_origin": self.name,
             "isp_subscription_id": self.id,
+            "isp_recharge_days": days,
             "invoice_line_ids": [
                 Command.create(
                     {
@@ -562,6 +563,37 @@ class IspSubscription(models.Model):
             if journal:
                 vals["journal_id"] = journal.id
         return vals
+
+    def _isp_withdraw_recharges(self, invoices):
+        """Take back the validity of recharge ``invoices`` that are no longer paid.
+
+        Called when a recharge payment is reversed: the expiry moves back by the days
+        the invoice granted (once per invoice), and a subscription whose expiry is then
+        past expires through the lifecycle.
+        """
+        invoices = invoices.filtered(
+            lambda move: (
+                move.isp_recharge_days
+                and not move.isp_recharge_withdrawn
+                and move.isp_subscription_id in self
+                and move.payment_state in ("not_paid", "partial")
+            )
+        )
+        now = fields.Datetime.now()
+        for subscription in invoices.isp_subscription_id:
+            own = invoices.filtered(lambda move, s=subscription: move.isp_subscription_id == s)
+            days = sum(own.mapped("isp_recharge_days"))
+            own.sudo().write({"isp_recharge_withdrawn": True})
+            if not subscription.expiry_at:
+                continue
+            expiry = subscription.expiry_at - datetime.timedelta(days=days)
+            subscription.sudo().write({"expiry_at": expiry})
+            if expiry <= now and subscription.state in ("active", "suspended"):
+                subscription._change_state(
+                    "expire",
+                    _("Recharge %(invoices)s reversed", invoices=", ".join(own.mapped("name"))),
+                )
+        return invoices
 
     def _isp_change_package_for_recharge(self, package):
         """Switch to ``package`` now, through a package change (audited, hooked)."""

@@ -147,3 +147,36 @@ class TestRecharge(IspBillingCommon):
         with freeze_time(expiry), self._patch_cron_commit():
             self.Subscription._cron_expire_subscriptions()
         self.assertEqual(self.daily.state, "expired")
+
+    def _reverse(self, payment):
+        wizard = (
+            self.env["isp.payment.reversal"]
+            .with_user(self.user_manager)
+            .with_context(active_model="account.payment", active_id=payment.id)
+            .create({"reason": "Wrong transaction"})
+        )
+        wizard.action_confirm()
+
+    @freeze_time(NOW)
+    def test_reversed_recharge_takes_its_validity_back(self):
+        self._set_expiry(datetime(2026, 3, 20, 6, 0))
+        invoice = self.daily._isp_recharge(self.package_home_10, 1, "bkash", "BK-REV")
+        self.assertEqual(self.daily.expiry_at, datetime(2026, 4, 19, 6, 0))
+        self.assertEqual(invoice.isp_recharge_days, 30)
+        self._reverse(self._payments())
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(self.daily.expiry_at, datetime(2026, 3, 20, 6, 0))
+        self.assertEqual(self.daily.state, "active")
+        self.assertTrue(invoice.isp_recharge_withdrawn)
+        # taken back once only, even if asked again
+        self.daily._isp_withdraw_recharges(invoice)
+        self.assertEqual(self.daily.expiry_at, datetime(2026, 3, 20, 6, 0))
+
+    @freeze_time(NOW)
+    def test_reversed_recharge_of_an_expired_subscription_expires_it_again(self):
+        self._set_expiry(datetime(2026, 3, 1, 6, 0), state="expired")
+        self.daily._isp_recharge(None, 1, "cash", None)
+        self.assertEqual(self.daily.state, "active")
+        self._reverse(self._payments())
+        self.assertEqual(self.daily.expiry_at, NOW)
+        self.assertEqual(self.daily.state, "expired")

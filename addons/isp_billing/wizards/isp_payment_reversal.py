@@ -78,5 +78,6 @@ class IspPaymentReversal(models.TransientModel):
         payment.message_post(body=description)
         for subscription in subscriptions:
             subscription.message_post(body=description)
+        subscriptions._isp_withdraw_recharges(invoices)
         subscriptions._isp_apply_payment_status()
         return {"type": "ir.actions.act_window_close"}
