@@ -4,6 +4,7 @@ import logging
 import re
 import secrets
 import string
+from collections import defaultdict
 
 import pytz
 
@@ -19,6 +20,8 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
 MAC_RE = re.compile(r"^[0-9A-F]{12}$")
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 CREDENTIAL_TYPES = ("pppoe", "hotspot")
+# From this many records on, tracking messages are logged in batches.
+TRACKING_BATCH_THRESHOLD = 50
 
 
 def normalize_mac(value):
@@ -327,6 +330,61 @@ class IspSubscription(models.Model):
             raise UserError(
                 _("Only draft or terminated subscriptions can be deleted; terminate it first.")
             )
+
+    def _message_track(self, fields_iter, initial_values_dict):
+        """Log the tracking messages of a bulk change in batches.
+
+        A bulk suspension or a billing run changes thousands of subscriptions in one
+        transaction; mail logs each tracking message on its own. Above a threshold, the
+        same messages (same body, author and tracking values) are created in one batch.
+        Records whose change has a subtype still go through ``message_post``.
+        """
+        if len(self) < TRACKING_BATCH_THRESHOLD or not fields_iter:
+            return super()._message_track(fields_iter, initial_values_dict)
+        tracked_fields = self.fields_get(
+            fields_iter, attributes=("string", "type", "selection", "currency_field")
+        )
+        tracking = {}
+        for record in self:
+            if record.id in initial_values_dict:
+                tracking[record.id] = record._mail_track(
+                    tracked_fields, initial_values_dict[record.id]
+                )
+        precommit = self.env.cr.precommit.data
+        bodies = precommit.pop(f"mail.tracking.message.{self._name}", {})
+        authors = precommit.pop(f"mail.tracking.author.{self._name}", {})
+        to_log = defaultdict(dict)  # author id -> {record id: body}
+        for record in self.browse(list(tracking)).exists():
+            changes, tracking_value_ids = tracking[record.id]
+            if not changes:
+                continue
+            initial = initial_values_dict[record.id]
+            subtype = record._track_subtype({name: initial[name] for name in changes})
+            author_id = authors[record.id].id if record.id in authors else None
+            if record.id in bodies:
+                body = bodies[record.id]
+            else:
+                body = record._track_get_default_log_message(changes)
+            if subtype:
+                if subtype.exists():
+                    record.message_post(
+                        body=body,
+                        author_id=author_id,
+                        subtype_id=subtype.id,
+                        tracking_value_ids=tracking_value_ids,
+                    )
+            elif tracking_value_ids:
+                to_log[author_id][record.id] = body
+        tracking_vals = []
+        for author_id, record_bodies in to_log.items():
+            records = self.browse(list(record_bodies))
+            messages = records._message_log_batch(record_bodies, author_id=author_id)
+            for message in messages:
+                for command in tracking[message.res_id][1]:
+                    tracking_vals.append(dict(command[2], mail_message_id=message.id))
+        if tracking_vals:
+            self.env["mail.tracking.value"].sudo().create(tracking_vals)
+        return tracking
 
     # ------------------------------------------------------------------
     # Status changes

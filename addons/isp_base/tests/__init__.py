@@ -10,3 +10,4 @@ from . import test_subscription_lifecycle
 from . import test_lifecycle_rights
 from . import test_ui
 from . import test_usage_daily
+from . import test_tracking_batch
