@@ -147,13 +147,14 @@ print(",".join(paths))
 PY
 )
     mkdir -p "$DATA_DIR/filestore"
-    {
-        grep -v -E '^(addons_path|db_port|db_password|data_dir|isp_secret_key)\s*=' "$REPO_DIR/odoo.conf"
-        echo "addons_path = $REPO_DIR/addons,$extra_addons"
-        echo "db_port = $PG_PORT"
-        echo "db_password = $(pg_password)"
-        echo "data_dir = $DATA_DIR/filestore"
-        echo "isp_secret_key = $(secret_key "$py")"
-    } > "$LOCAL_CONF"
+    # The machine-local options go right under [options]: odoo.conf has other sections after it.
+    grep -v -E '^(addons_path|db_port|db_password|data_dir|isp_secret_key)\s*=' "$REPO_DIR/odoo.conf" \
+        | awk -v addons="$REPO_DIR/addons,$extra_addons" -v port="$PG_PORT" \
+            -v pass="$(pg_password)" -v data="$DATA_DIR/filestore" -v key="$(secret_key "$py")" '
+            { print }
+            $0 == "[options]" {
+                print "addons_path = " addons; print "db_port = " port
+                print "db_password = " pass; print "data_dir = " data; print "isp_secret_key = " key
+            }' > "$LOCAL_CONF"
     chmod 600 "$LOCAL_CONF"
 }
