@@ -83,12 +83,21 @@ else
     log "The demo database '$DEMO_DB' exists; keeping it"
 fi
 
+RADIUS_AUTH_PORT="${ISP_RADIUS_AUTH_PORT:-1812}"
+RADIUS_ACCT_PORT="${ISP_RADIUS_ACCT_PORT:-1813}"
+log "Starting FreeRADIUS for '$DEMO_DB'"
+"$ODOO_PY" "$REPO_DIR/scripts/freeradius.py" start --db "$DEMO_DB" \
+    --auth-port "$RADIUS_AUTH_PORT" --acct-port "$RADIUS_ACCT_PORT" \
+    || log "FreeRADIUS did not start; see $DATA_DIR/radius/$DEMO_DB/conf/log/radiusd.out"
+
 cat <<TXT
 
   Demo ISP ready:  http://127.0.0.1:8069/web?db=$DEMO_DB
   Login:           admin
   Password:        admin
   Language:        Bangla; switch to English under Preferences > Language
+  RADIUS:          127.0.0.1:$RADIUS_AUTH_PORT (auth), :$RADIUS_ACCT_PORT (acct);
+                   scripts/freeradius.py status|stop --db $DEMO_DB
 
 TXT
 

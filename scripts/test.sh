@@ -46,6 +46,13 @@ tier1_python() {
 if [ "$RUN_TIER1" = 1 ]; then
     log "Tier 1: pytest tests/"
     PY1=$(tier1_python)
+    # The network tests run FreeRADIUS against scratch databases of the project's cluster.
+    if [ -n "$PG_BIN" ] || ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+        pg_start
+        if ODOO_PY1=$(find_odoo_python); then write_local_conf "$ODOO_PY1"; fi
+    else
+        echo "Tier 1: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin, or set PG_BIN); the tests needing PostgreSQL/FreeRADIUS will fail. Run scripts/setup.sh."
+    fi
     set +e
     (cd "$REPO_DIR" && "$PY1" -m pytest tests/ -q -p no:cacheprovider) \
         | tee "$DATA_DIR/test-logs/pytest.log"
