@@ -1,6 +1,7 @@
 # Copyright 2026 ISP Suite contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 
+from odoo import Command
 from odoo.addons.isp_base.tests.common import shown_menu_ids
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -21,11 +22,9 @@ class TestIspNetworkAccess(TransactionCase):
         )
         cls.menu_root = cls.env.ref("isp_network.menu_isp_network_root")
         cls.menu_jobs = cls.env.ref("isp_network.menu_isp_network_jobs")
-        # a job function routed to its own channel, and a real job stored
-        # the way any module enqueues one
-        channel = cls.env["queue.job.channel"].create(
-            {"name": "isp_network", "parent_id": cls.env.ref("queue_job.channel_root").id}
-        )
+        # a job function routed to the addon's channel (data/isp_network_queue.xml),
+        # and a real job stored the way any module enqueues one
+        channel = cls.env.ref("isp_network.channel_isp_network")
         cls.job_function = cls.env["queue.job.function"].create(
             {"name": "<res.partner>.write", "channel_id": channel.id}
         )
@@ -104,3 +103,70 @@ class TestIspNetworkAccess(TransactionCase):
         self.assertFalse(self.env["queue.job"].with_user(self.staff).has_access("read"))
         with self.assertRaises(AccessError):
             self.env["queue.job"].with_user(self.staff).browse(self.job.id).read(["name"])
+
+
+@tagged("post_install", "-at_install")
+class TestIspNetworkIpamAccess(TransactionCase):
+    """Who may read and change IP pools, and companies never see each other's network."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "ISP B"})
+        cls.engineer = new_test_user(
+            cls.env, login="isp_ipam_engineer", groups="isp_network.group_isp_network"
+        )
+        cls.staff = new_test_user(
+            cls.env, login="isp_ipam_staff", groups="isp_base.group_isp_staff"
+        )
+        cls.support = new_test_user(
+            cls.env, login="isp_ipam_support", groups="isp_base.group_isp_support_agent"
+        )
+        cls.engineer_b = new_test_user(
+            cls.env,
+            login="isp_ipam_engineer_b",
+            groups="isp_network.group_isp_network",
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+        )
+        cls.pool_a = cls.env["isp.ip.pool"].create({"name": "Pool A", "cidr": "10.1.0.0/24"})
+        cls.router_b = cls.env["isp.router"].create(
+            {"name": "Router B", "host": "192.0.2.2", "company_id": cls.company_b.id}
+        )
+        cls.pool_b = cls.env["isp.ip.pool"].create(
+            {"name": "Pool B", "cidr": "10.2.0.0/24", "company_id": cls.company_b.id}
+        )
+
+    def test_engineer_manages_pools(self):
+        Pool = self.env["isp.ip.pool"].with_user(self.engineer)
+        pool = Pool.create({"name": "Engineer pool", "cidr": "10.3.0.0/24"})
+        pool.write({"purpose": "static"})
+        self.assertEqual(pool.company_id, self.company_a)
+        pool.unlink()
+        self.assertFalse(pool.exists())
+
+    def test_staff_and_support_only_read_pools(self):
+        for user in (self.staff, self.support):
+            with self.subTest(user=user.login):
+                Pool = self.env["isp.ip.pool"].with_user(user)
+                self.assertEqual(Pool.browse(self.pool_a.id).name, "Pool A")
+                with self.assertRaises(AccessError):
+                    Pool.create({"name": "Nope", "cidr": "10.4.0.0/24"})
+                with self.assertRaises(AccessError):
+                    Pool.browse(self.pool_a.id).write({"name": "Renamed"})
+                with self.assertRaises(AccessError):
+                    Pool.browse(self.pool_a.id).unlink()
+
+    def test_companies_are_isolated(self):
+        Pool = self.env["isp.ip.pool"].with_user(self.engineer)
+        self.assertIn(self.pool_a, Pool.search([]))
+        self.assertNotIn(self.pool_b, Pool.search([]))
+        with self.assertRaises(AccessError):
+            Pool.browse(self.pool_b.id).read(["name"])
+        with self.assertRaises(AccessError):
+            self.env["isp.router"].with_user(self.engineer).browse(self.router_b.id).read(["name"])
+        # the other company's engineer sees only theirs, and may reuse the same range
+        PoolB = self.env["isp.ip.pool"].with_user(self.engineer_b)
+        self.assertEqual(PoolB.search([("id", "in", (self.pool_a | self.pool_b).ids)]), self.pool_b)
+        PoolB.create({"name": "Same range as A", "cidr": "10.1.0.0/24"})

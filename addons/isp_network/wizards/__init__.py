@@ -1,0 +1,2 @@
+from . import isp_router_browse
+from . import isp_router_setup
