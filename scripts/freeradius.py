@@ -2,12 +2,15 @@
 """Run the suite's FreeRADIUS for one Odoo database, in the background.
 
     scripts/freeradius.py start  --db DB [--auth-port 1812] [--acct-port 1813] [--listen ADDR]
+                                 [--client-lifetime 60]
     scripts/freeradius.py stop   --db DB
-    scripts/freeradius.py restart --db DB   (same address and ports; reloads radius.nas)
+    scripts/freeradius.py restart --db DB   (same address, ports and client lifetime)
     scripts/freeradius.py status --db DB
 
 The daemon reads users and routers from schema `radius` of DB as the read-only role
-`isp_radius` (password in .data/radius_password) and writes accounting there. `start`
+`isp_radius` (password in .data/radius_password) and writes accounting there. Routers
+are looked up in `radius.nas` while it runs: a new one is served from its first packet,
+a changed or removed one within --client-lifetime seconds, without a restart. `start`
 creates the role (superuser socket in .data/run), the schema and the grants when missing.
 Instance directory, log and pid file: .data/radius/<db>/. Run it with the Odoo venv's
 Python (psycopg2).
@@ -127,7 +130,23 @@ def _server(args, freeradius, tz=DEFAULT_TZ):
         secret=_secret_file(instance / "loopback_secret", 12),
         tz=tz,
         listen_address=getattr(args, "listen", "127.0.0.1"),
+        client_lifetime=(
+            freeradius.DEFAULT_CLIENT_LIFETIME
+            if getattr(args, "client_lifetime", None) is None
+            else args.client_lifetime
+        ),
     )
+
+
+def _lifetime(value: str) -> int:
+    """argparse type of --client-lifetime: whole seconds, at least 1."""
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds >= 1, not {value!r}")
+    return seconds
 
 
 def cmd_start(args) -> int:
@@ -171,12 +190,27 @@ def _rendered_listen(server):
     return address[0], int(ports[0]), int(ports[1])
 
 
+def _rendered_lifetime(server):
+    """The dynamic clients' lifetime in the instance's rendered config, or None."""
+    try:
+        config = (server.conf_dir / "clients.conf").read_text()
+    except OSError:
+        return None
+    for line in config.splitlines():
+        key, _sep, value = line.partition("=")
+        if key.strip() == "lifetime" and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
 def cmd_restart(args) -> int:
-    """Stop and start again on the same address and ports (reloads routers from nas)."""
+    """Stop and start again on the same address, ports and client lifetime."""
     freeradius, _radius_schema = _load_lib()
     server = _server(args, freeradius)
     if server.running():
         args.listen, args.auth_port, args.acct_port = _rendered_listen(server)
+        if args.client_lifetime is None:
+            args.client_lifetime = _rendered_lifetime(server)
         server.stop()
     return cmd_start(args)
 
@@ -201,7 +235,8 @@ def cmd_status(args) -> int:
         answer = "does NOT answer Status-Server"
     print(
         f"FreeRADIUS for {args.db}: running, {answer}, auth {address}:{auth_port}, "
-        f"acct {address}:{acct_port}, log {server.log_file}"
+        f"acct {address}:{acct_port}, routers from radius.nas kept "
+        f"{_rendered_lifetime(server)} s between look-ups, log {server.log_file}"
     )
     return 0 if answer == "answers" else 1
 
@@ -217,13 +252,21 @@ def main(argv=None) -> int:
         "--listen", default="127.0.0.1", help="address to listen on (0.0.0.0 for routers)"
     )
     start.add_argument("--timeout", type=float, default=15.0)
+    start.add_argument(
+        "--client-lifetime",
+        type=_lifetime,
+        default=None,
+        help="seconds a router read from radius.nas is kept before it is read again "
+        "(default 60): the delay for a changed secret or a removed router",
+    )
     start.set_defaults(func=cmd_start)
-    restart = sub.add_parser("restart", help="restart (routers added to radius.nas load)")
+    restart = sub.add_parser("restart", help="restart on the same address and ports")
     restart.add_argument("--db", required=True)
     restart.add_argument("--auth-port", type=int, default=1812)
     restart.add_argument("--acct-port", type=int, default=1813)
     restart.add_argument("--listen", default="127.0.0.1")
     restart.add_argument("--timeout", type=float, default=15.0)
+    restart.add_argument("--client-lifetime", type=_lifetime, default=None)
     restart.set_defaults(func=cmd_restart)
     for name, func in (("stop", cmd_stop), ("status", cmd_status)):
         cmd = sub.add_parser(name, help=f"{name} FreeRADIUS of a database")

@@ -1,6 +1,7 @@
 """The suite's FreeRADIUS configuration against the real daemon and a scratch database."""
 
 import datetime
+import time
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,14 +12,19 @@ from pyrad import packet
 from pyrad.client import Client, Timeout
 from pyrad.dictionary import Dictionary
 
-from isp_network.lib.freeradius import PYRAD_DICTIONARY, FreeRadius, free_udp_port
+from isp_network.lib.freeradius import (
+    PYRAD_DICTIONARY,
+    FreeRadius,
+    FreeRadiusError,
+    free_udp_port,
+)
 
 DICTIONARY = Dictionary(str(PYRAD_DICTIONARY))
 NAS_A = "10.0.0.1"
 NAS_B = "10.0.0.2"
 
 
-def _client(server, secret=None, bind=None):
+def _client(server, secret=None, bind=None, timeout=3):
     client = Client(
         server="127.0.0.1",
         authport=server.auth_port,
@@ -26,15 +32,17 @@ def _client(server, secret=None, bind=None):
         secret=(secret or server.secret).encode(),
         dict=DICTIONARY,
     )
-    client.timeout = 3
+    client.timeout = timeout
     client.retries = 1
     if bind:
+        # Send from another loopback address (127.0.0.0/8 is all local on Linux): the
+        # server sees it as the packet's source, like a router's NAS address.
         client.bind((bind, 0))
     return client
 
 
-def _auth(server, username, password, secret=None, bind=None):
-    client = _client(server, secret=secret, bind=bind)
+def _auth(server, username, password, secret=None, bind=None, timeout=3):
+    client = _client(server, secret=secret, bind=bind, timeout=timeout)
     request = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=username)
     request["User-Password"] = request.PwCrypt(password)
     request["NAS-IP-Address"] = NAS_A
@@ -247,16 +255,67 @@ def test_radius_role_cannot_write_desired_state(freeradius, pg_db):
         conn.close()
 
 
-def test_nas_row_is_loaded_as_a_client(pg_db, pg_conn, tmp_path):
-    username, password = _user(pg_conn)
-    nas_secret = "nas-" + uuid.uuid4().hex[:8]
+def _add_nas(pg_conn, address, secret, shortname=None):
     with pg_conn.cursor() as cr:
         cr.execute(
-            "INSERT INTO radius.nas (nasname, shortname, type, secret) "
-            "VALUES ('127.0.0.2', 'router-2', 'other', %s)",
-            (nas_secret,),
+            "INSERT INTO radius.nas (nasname, shortname, type, secret, description) "
+            "VALUES (%s, %s, 'other', %s, 'isp.router:0')",
+            (address, shortname or f"router-{address}", secret),
         )
-    # Clients are read when the daemon starts: a second instance sees the new row.
+
+
+def _no_answer(server, username, password, secret, bind):
+    """The daemon drops the packet: pyrad gives up after its retry."""
+    with pytest.raises(Timeout):
+        _auth(server, username, password, secret=secret, bind=bind, timeout=1)
+
+
+def test_router_added_while_running_is_served_without_restart(freeradius, pg_conn):
+    """A NAS row inserted after the start is a client from its first packet."""
+    pid = freeradius._pid()
+    username, password = _user(pg_conn)
+    nas_secret = "nas-" + uuid.uuid4().hex[:8]
+    # Not a client yet: no row, no answer.
+    _no_answer(freeradius, username, password, nas_secret, "127.0.0.2")
+
+    _add_nas(pg_conn, "127.0.0.2", nas_secret)
+    reply = _auth(freeradius, username, password, secret=nas_secret, bind="127.0.0.2")
+    assert reply.code == packet.AccessAccept
+    assert (
+        _auth(freeradius, username, "wrong", secret=nas_secret, bind="127.0.0.2").code
+        == packet.AccessReject
+    )
+    # Its accounting is recorded under its address.
+    client = _client(freeradius, secret=nas_secret, bind="127.0.0.2")
+    request = client.CreateAcctPacket(User_Name=username)
+    request["Acct-Status-Type"] = "Start"
+    request["Acct-Session-Id"] = "dyn-1"
+    request["NAS-IP-Address"] = "127.0.0.2"
+    assert client.SendPacket(request).code == packet.AccountingResponse
+    assert _sessions(pg_conn, username)[0][6] == "127.0.0.2"
+
+    # Another secret (here the loopback's) from the router's address is not its secret.
+    _no_answer(freeradius, username, password, freeradius.secret, "127.0.0.2")
+    # An address without a row gets no answer, whatever the secret.
+    _no_answer(freeradius, username, password, nas_secret, "127.0.0.3")
+    _no_answer(freeradius, username, password, freeradius.secret, "127.0.0.3")
+    assert freeradius._pid() == pid
+
+
+def test_static_client_wins_over_a_nas_row_of_its_address(freeradius, pg_conn):
+    """The catch-all router networks never take an address a static client covers."""
+    username, password = _user(pg_conn)
+    _add_nas(pg_conn, "127.0.0.1", "not-the-loopback-secret")
+    assert _auth(freeradius, username, password).code == packet.AccessAccept
+    _no_answer(freeradius, username, password, "not-the-loopback-secret", "127.0.0.1")
+    assert freeradius.running()
+
+
+def test_changed_and_removed_router_take_effect_within_the_lifetime(pg_db, pg_conn, tmp_path):
+    username, password = _user(pg_conn)
+    old_secret = "old-" + uuid.uuid4().hex[:8]
+    new_secret = "new-" + uuid.uuid4().hex[:8]
+    _add_nas(pg_conn, "127.0.0.4", old_secret)
     server = FreeRadius(
         conf_dir=tmp_path / "radius",
         db_host=pg_db.host,
@@ -271,15 +330,55 @@ def test_nas_row_is_loaded_as_a_client(pg_db, pg_conn, tmp_path):
         threads=2,
         pool_start=2,
         pool_max=4,
+        client_lifetime=2,
     )
     with server:
-        reply = _auth(server, username, password, secret=nas_secret, bind="127.0.0.2")
+        pid = server._pid()
+        # A row that existed at start is looked up the same way.
+        reply = _auth(server, username, password, secret=old_secret, bind="127.0.0.4")
         assert reply.code == packet.AccessAccept
-        # The loopback client's secret is not the router's: the packet is dropped.
-        with pytest.raises(Timeout):
-            _auth(server, username, password, secret="loopback-secret", bind="127.0.0.2")
+        with pg_conn.cursor() as cr:
+            cr.execute(
+                "UPDATE radius.nas SET secret = %s WHERE nasname = '127.0.0.4'", (new_secret,)
+            )
+        # The client keeps its definition for its lifetime, then is looked up again.
+        time.sleep(3.1)
+        reply = _auth(server, username, password, secret=new_secret, bind="127.0.0.4")
+        assert reply.code == packet.AccessAccept
+        _no_answer(server, username, password, old_secret, "127.0.0.4")
+
+        with pg_conn.cursor() as cr:
+            cr.execute("DELETE FROM radius.nas WHERE nasname = '127.0.0.4'")
+        time.sleep(3.1)
+        _no_answer(server, username, password, new_secret, "127.0.0.4")
+        # The loopback client is static: untouched by any of it.
+        reply = _auth(server, username, password, secret="loopback-secret")
+        assert reply.code == packet.AccessAccept
+        assert server._pid() == pid
     assert not server.running()
-    assert "Ready to process requests" in server.log_file.read_text()
+    log = server.log_file.read_text()
+    assert "Ready to process requests" in log
+
+
+def test_client_lifetime_and_networks_are_checked(tmp_path):
+    common = {
+        "conf_dir": tmp_path,
+        "db_host": "127.0.0.1",
+        "db_port": 5439,
+        "db_name": "x",
+        "db_user": "x",
+        "db_password": "x",
+    }
+    with pytest.raises(FreeRadiusError):
+        FreeRadius(**common, client_lifetime=0)
+    with pytest.raises(FreeRadiusError):
+        FreeRadius(**common, dynamic_networks=("10.0.0.1/32",)).render()
+    with pytest.raises(FreeRadiusError):
+        FreeRadius(**common, dynamic_networks=("not-a-network",)).render()
+    FreeRadius(**common, client_lifetime=30, dynamic_networks=("10.0.0.0/8",)).render()
+    clients = (tmp_path / "clients.conf").read_text()
+    assert "ipaddr = 10.0.0.0/8" in clients and "lifetime = 30" in clients
+    assert "0.0.0.0/0" not in clients
 
 
 def test_daemon_runs_in_the_isp_timezone_with_async_commit(freeradius):

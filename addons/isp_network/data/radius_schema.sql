@@ -156,7 +156,7 @@ CREATE TABLE IF NOT EXISTS radius.radpostauth (
 CREATE INDEX IF NOT EXISTS radpostauth_username_date_idx ON radius.radpostauth (username, authdate);
 CREATE INDEX IF NOT EXISTS radpostauth_authdate_idx ON radius.radpostauth (authdate);
 
--- RADIUS clients (routers) FreeRADIUS loads at start (read_clients); one row per address.
+-- RADIUS clients (routers), looked up by FreeRADIUS while it runs (dynamic clients); one row per address.
 CREATE TABLE IF NOT EXISTS radius.nas (
     id serial PRIMARY KEY,
     nasname text NOT NULL,

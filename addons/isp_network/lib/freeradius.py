@@ -4,11 +4,18 @@
 starts `freeradius -f -l stdout -d DIR`, and waits until the daemon answers a real
 Status-Server packet. It serves one database: users from `radius.radcheck/radreply`,
 routers from `radius.nas`, accounting into `radius.radacct`.
+
+Routers are dynamic clients: the first packet from an address that no static client
+covers is looked up in `radius.nas` (server `dynamic_clients`), and the client it
+defines is kept `client_lifetime` seconds before the next look-up. A router added in
+Odoo is served at once, a changed secret or a removed router within the lifetime; the
+daemon never needs a restart for them.
 """
 
 import contextlib
 import hashlib
 import hmac
+import ipaddress
 import os
 import signal
 import socket
@@ -27,6 +34,7 @@ TEMPLATES = (
     "mods.conf",
     "policy.conf",
     "site_default.conf",
+    "site_dynamic_clients.conf",
     "queries.conf",
     "attr_filter_access_reject",
     "dictionary",
@@ -37,6 +45,11 @@ SECRET_FILES = ("mods.conf", "clients.conf")
 PYRAD_DICTIONARY = TEMPLATE_DIR / "dictionary.pyrad"
 STOCK_QUERIES = "/etc/freeradius/3.0/mods-config/sql/main/postgresql/queries.conf"
 DEFAULT_BINARY = "freeradius"
+# Seconds a router looked up in radius.nas stays a client before it is looked up again:
+# the longest a changed secret or a removed router keeps its old definition.
+DEFAULT_CLIENT_LIFETIME = 60
+# Source addresses looked up in radius.nas (any address no static client covers).
+DEFAULT_DYNAMIC_NETWORKS = ("0.0.0.0/0", "::/0")
 
 CODE_ACCESS_ACCEPT = 2
 CODE_ACCESS_REJECT = 3
@@ -71,6 +84,24 @@ def _client_block(index: int, address: str, secret: str) -> str:
         f'    shortname = "isp-static-{index}"\n'
         "    require_message_authenticator = no\n"
         "    nas_type = other\n"
+        "}\n"
+    )
+
+
+def _dynamic_network_block(index: int, network: str, lifetime: int) -> str:
+    try:
+        net = ipaddress.ip_network(str(network).strip(), strict=False)
+    except ValueError as exc:
+        raise FreeRadiusError(f"Invalid dynamic client network {network!r}: {exc}") from exc
+    if net.prefixlen == net.max_prefixlen:
+        # FreeRADIUS only accepts a network here; one router is a row in radius.nas.
+        raise FreeRadiusError(f"Dynamic client network {network!r} must be a network")
+    key = "ipaddr" if net.version == 4 else "ipv6addr"
+    return (
+        f"client isp_routers_{index} {{\n"
+        f"    {key} = {net.with_prefixlen}\n"
+        "    dynamic_clients = dynamic_clients\n"
+        f"    lifetime = {lifetime}\n"
         "}\n"
     )
 
@@ -127,9 +158,18 @@ class FreeRadius:
         queries="ours",
         binary=DEFAULT_BINARY,
         synchronous_commit=False,
+        client_lifetime=DEFAULT_CLIENT_LIFETIME,
+        dynamic_networks=DEFAULT_DYNAMIC_NETWORKS,
     ):
         if queries not in ("ours", "stock"):
             raise FreeRadiusError(f"Unknown query set {queries!r}")
+        try:
+            client_lifetime = int(client_lifetime)
+        except (TypeError, ValueError) as exc:
+            raise FreeRadiusError(f"Invalid client lifetime {client_lifetime!r}") from exc
+        # 0 would mean "forever" to FreeRADIUS: changes would need a restart again.
+        if client_lifetime < 1:
+            raise FreeRadiusError(f"Client lifetime must be at least 1 s, not {client_lifetime}")
         self.conf_dir = Path(conf_dir).resolve()
         self.db_host = db_host
         self.db_port = int(db_port)
@@ -155,6 +195,8 @@ class FreeRadius:
         # them, and the next interim update restores a session's counters. Logins stop
         # queueing behind disk flushes.
         self.synchronous_commit = synchronous_commit
+        self.client_lifetime = client_lifetime
+        self.dynamic_networks = tuple(dynamic_networks or ())
         self.process = None
         self._log_handle = None
 
@@ -182,6 +224,10 @@ class FreeRadius:
             "CLIENTS": "".join(
                 _client_block(i, address, secret)
                 for i, (address, secret) in enumerate(self.clients, start=1)
+            ),
+            "DYNAMIC_NETWORKS": "".join(
+                _dynamic_network_block(i, network, self.client_lifetime)
+                for i, network in enumerate(self.dynamic_networks, start=1)
             ),
             "DB_HOST": _conf_string(self.db_host),
             "DB_PORT": str(self.db_port),
