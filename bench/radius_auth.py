@@ -30,6 +30,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -284,6 +285,17 @@ def main():
             ours_conn.close()
             admin = _connect("postgres")
             with admin.cursor() as cr:
+                # The stopped daemons' sessions (role isp_radius) end a moment after their
+                # processes; this role may not terminate them, so wait for them to go.
+                for _attempt in range(100):
+                    cr.execute(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname IN (%s, %s) AND usename = %s",
+                        (db_name, stock_name, ROLE),
+                    )
+                    if not cr.fetchone()[0]:
+                        break
+                    time.sleep(0.1)
                 cr.execute(f'DROP DATABASE IF EXISTS "{stock_name}" WITH (FORCE)')
             admin.close()
     ours_r, stock_r = results["ours"], results["stock"]

@@ -1,4 +1,5 @@
 from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from .router_common import RouterCommon
@@ -99,6 +100,32 @@ class TestRouter(RouterCommon):
         self.assertEqual(len(self._nas_rows("10.99.0.2")), 1)
         self.router.unlink()
         self.assertEqual(self._nas_rows("10.99.0.2"), [])
+
+    def test_neutralize_blanks_network_secrets(self):
+        subscription = self._create_subscription_in_state(
+            "active", username="neutral.user", password="Secret-123"
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT value FROM radius.radcheck WHERE subscription_id = %s "
+            "AND attribute = 'Cleartext-Password'",
+            (subscription.id,),
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], "Secret-123")
+        queries = list(get_neutralization_queries(["isp_network"]))
+        self.assertEqual(len(queries), 1)
+        for query in queries:
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.router._isp_get_secret("api_password_encrypted"))
+        self.assertFalse(self.router._isp_get_secret("radius_secret_encrypted"))
+        self.env.cr.execute("SELECT count(*) FROM radius.nas WHERE secret <> ''")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env.cr.execute(
+            "SELECT count(*) FROM radius.radcheck "
+            "WHERE attribute = 'Cleartext-Password' AND value <> ''"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
 
     def test_nas_address_must_be_an_ip(self):
         with self.assertRaises(Exception):  # noqa: B017 - ValidationError
