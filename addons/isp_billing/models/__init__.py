@@ -16,5 +16,6 @@ from . import res_partner
 from . import account_partial_reconcile
 from . import isp_billing_dunning
 from . import account_payment
+from . import isp_payment_claim
 from . import account_journal
 from . import isp_demo_generator

@@ -11,4 +11,5 @@ from . import test_collections
 from . import test_late_fee
 from . import test_dunning
 from . import test_counter_payment
+from . import test_payment_claim
 from . import test_recharge
