@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "category": "Services/ISP",
     "development_status": "Alpha",
-    "depends": ["isp_base", "account", "payment", "queue_job"],
+    "depends": ["isp_base", "account", "payment", "account_payment", "queue_job"],
     "external_dependencies": {"python": ["qrcode"]},
     "data": [
         "security/isp_billing_groups.xml",
@@ -41,6 +41,9 @@
         "report/isp_invoice_report.xml",
         "views/isp_payment_claim_views.xml",
         "views/isp_billing_menus.xml",
+        "views/payment_provider_views.xml",
+        "views/payment_templates.xml",
+        "data/payment_provider_data.xml",
     ],
     "demo": ["demo/isp_billing_demo.xml"],
 }

@@ -19,3 +19,5 @@ from . import account_payment
 from . import isp_payment_claim
 from . import account_journal
 from . import isp_demo_generator
+from . import payment_provider
+from . import payment_transaction

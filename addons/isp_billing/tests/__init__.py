@@ -13,3 +13,5 @@ from . import test_dunning
 from . import test_counter_payment
 from . import test_payment_claim
 from . import test_recharge
+from . import test_payment_bkash
+from . import test_payment_sslcommerz

@@ -1,0 +1,2 @@
+from . import bkash
+from . import sslcommerz

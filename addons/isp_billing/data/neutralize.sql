@@ -1,0 +1,8 @@
+-- blank the credentials of the Bangladeshi payment providers
+UPDATE payment_provider
+   SET bkash_app_key_encrypted = NULL,
+       bkash_app_secret_encrypted = NULL,
+       bkash_username_encrypted = NULL,
+       bkash_password_encrypted = NULL;
+UPDATE payment_provider
+   SET sslcommerz_store_passwd_encrypted = NULL;

@@ -1,0 +1,223 @@
+import logging
+
+from odoo import api, fields, models
+
+from ..lib.gateway_bkash import BkashClient, TokenCache
+
+_logger = logging.getLogger(__name__)
+
+# Codes of the Bangladeshi gateways; each has a section below. A vendor without a
+# section yet is only a name: its provider cannot be enabled usefully.
+ISP_PROVIDER_CODES = ("bkash", "nagad", "sslcommerz", "aamarpay", "shurjopay")
+# Odoo payment.method code of each provider (data/payment_provider_data.xml).
+ISP_DEFAULT_PAYMENT_METHOD_CODES = {
+    "bkash": {"bkash"},
+    "sslcommerz": {"sslcommerz"},
+}
+# Where the provider's client talks to when the system parameter is set (tests, a
+# local sandbox); otherwise the client's own sandbox/live URL from ``state``.
+BASE_URL_PARAM = "isp_billing.%s_base_url"
+TIMEOUT_PARAM = "isp_billing.%s_timeout"
+DEFAULT_TIMEOUT = 10
+# One token cache per worker process: bKash limits how often tokens are granted.
+_BKASH_TOKEN_CACHE = TokenCache()
+
+
+class PaymentProvider(models.Model):
+    _name = "payment.provider"
+    _inherit = ["payment.provider", "isp.secret.mixin"]
+
+    code = fields.Selection(
+        selection_add=[
+            ("bkash", "bKash"),
+            ("nagad", "Nagad"),
+            ("sslcommerz", "SSLCommerz"),
+            ("aamarpay", "aamarPay"),
+            ("shurjopay", "shurjoPay"),
+        ],
+        ondelete=dict.fromkeys(ISP_PROVIDER_CODES, "set default"),
+    )
+
+    # ------------------------------------------------------------------ bKash fields
+    bkash_app_key_encrypted = fields.Char(copy=False, groups="base.group_system")
+    bkash_app_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
+    bkash_username_encrypted = fields.Char(copy=False, groups="base.group_system")
+    bkash_password_encrypted = fields.Char(copy=False, groups="base.group_system")
+    bkash_app_key = fields.Char(
+        string="bKash App Key",
+        compute="_compute_bkash_credentials",
+        inverse="_inverse_bkash_app_key",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    bkash_app_secret = fields.Char(
+        string="bKash App Secret",
+        compute="_compute_bkash_credentials",
+        inverse="_inverse_bkash_app_secret",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    bkash_username = fields.Char(
+        string="bKash Username",
+        compute="_compute_bkash_credentials",
+        inverse="_inverse_bkash_username",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    bkash_password = fields.Char(
+        string="bKash Password",
+        compute="_compute_bkash_credentials",
+        inverse="_inverse_bkash_password",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    bkash_has_credentials = fields.Boolean(
+        compute="_compute_bkash_has_credentials", groups="base.group_system"
+    )
+
+    # ------------------------------------------------------------------ SSLCommerz fields
+    # (P2: SSLCommerz fields go here)
+    sslcommerz_store_id = fields.Char(
+        string="SSLCommerz Store ID",
+        required_if_provider="sslcommerz",
+        groups="base.group_system",
+    )
+    sslcommerz_store_passwd_encrypted = fields.Char(copy=False, groups="base.group_system")
+    sslcommerz_store_passwd = fields.Char(
+        string="SSLCommerz Store Password",
+        compute="_compute_sslcommerz_store_passwd",
+        inverse="_inverse_sslcommerz_store_passwd",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    sslcommerz_has_credentials = fields.Boolean(
+        compute="_compute_sslcommerz_has_credentials", groups="base.group_system"
+    )
+
+    # ------------------------------------------------------------------ bKash computes
+
+    def _compute_bkash_credentials(self):
+        # Write-only: the values are never read back into the form.
+        self.bkash_app_key = False
+        self.bkash_app_secret = False
+        self.bkash_username = False
+        self.bkash_password = False
+
+    def _inverse_bkash_app_key(self):
+        for provider in self.filtered("bkash_app_key"):
+            provider._isp_set_secret("bkash_app_key_encrypted", provider.bkash_app_key)
+
+    def _inverse_bkash_app_secret(self):
+        for provider in self.filtered("bkash_app_secret"):
+            provider._isp_set_secret("bkash_app_secret_encrypted", provider.bkash_app_secret)
+
+    def _inverse_bkash_username(self):
+        for provider in self.filtered("bkash_username"):
+            provider._isp_set_secret("bkash_username_encrypted", provider.bkash_username)
+
+    def _inverse_bkash_password(self):
+        for provider in self.filtered("bkash_password"):
+            provider._isp_set_secret("bkash_password_encrypted", provider.bkash_password)
+
+    @api.depends("bkash_app_key_encrypted", "bkash_password_encrypted")
+    def _compute_bkash_has_credentials(self):
+        for provider in self:
+            provider.bkash_has_credentials = all(
+                provider.sudo()[name]
+                for name in (
+                    "bkash_app_key_encrypted",
+                    "bkash_app_secret_encrypted",
+                    "bkash_username_encrypted",
+                    "bkash_password_encrypted",
+                )
+            )
+
+    # ------------------------------------------------------------------ SSLCommerz computes
+    # (P2: SSLCommerz computes/inverses go here)
+
+    def _compute_sslcommerz_store_passwd(self):
+        # Write-only: the value is never read back into the form.
+        self.sslcommerz_store_passwd = False
+
+    def _inverse_sslcommerz_store_passwd(self):
+        for provider in self.filtered("sslcommerz_store_passwd"):
+            provider._isp_set_secret(
+                "sslcommerz_store_passwd_encrypted", provider.sslcommerz_store_passwd
+            )
+
+    @api.depends("sslcommerz_store_id", "sslcommerz_store_passwd_encrypted")
+    def _compute_sslcommerz_has_credentials(self):
+        for provider in self:
+            provider.sslcommerz_has_credentials = bool(
+                provider.sudo().sslcommerz_store_id
+                and provider.sudo().sslcommerz_store_passwd_encrypted
+            )
+
+    # ------------------------------------------------------------------ common
+
+    def _compute_feature_support_fields(self):
+        """Override of `payment`: bKash refunds (full or partial)."""
+        res = super()._compute_feature_support_fields()
+        self.filtered(lambda p: p.code == "bkash").support_refund = "partial"
+        # (P2: SSLCommerz feature support goes here)
+        self.filtered(lambda p: p.code == "sslcommerz").support_refund = "partial"
+        return res
+
+    def _get_default_payment_method_codes(self):
+        """Override of `payment` to return the default payment method codes."""
+        default_codes = super()._get_default_payment_method_codes()
+        if self.code not in ISP_DEFAULT_PAYMENT_METHOD_CODES:
+            return default_codes
+        return ISP_DEFAULT_PAYMENT_METHOD_CODES[self.code]
+
+    def _get_supported_currencies(self):
+        """Override of `payment`: the Bangladeshi gateways take BDT only."""
+        supported_currencies = super()._get_supported_currencies()
+        if self.code in ISP_PROVIDER_CODES:
+            supported_currencies = supported_currencies.filtered(lambda c: c.name == "BDT")
+        return supported_currencies
+
+    def _isp_gateway_base_url(self):
+        """The base URL of the gateway API when a system parameter overrides it, else None."""
+        self.ensure_one()
+        return self.env["ir.config_parameter"].sudo().get_param(BASE_URL_PARAM % self.code) or None
+
+    def _isp_gateway_timeout(self):
+        self.ensure_one()
+        value = self.env["ir.config_parameter"].sudo().get_param(TIMEOUT_PARAM % self.code)
+        try:
+            return float(value) if value else DEFAULT_TIMEOUT
+        except ValueError:
+            return DEFAULT_TIMEOUT
+
+    # ------------------------------------------------------------------ bKash
+
+    def _bkash_get_client(self):
+        """A BkashClient with this provider's credentials; sandbox unless enabled."""
+        self.ensure_one()
+        return BkashClient(
+            self._isp_get_secret("bkash_app_key_encrypted") or "",
+            self._isp_get_secret("bkash_app_secret_encrypted") or "",
+            self._isp_get_secret("bkash_username_encrypted") or "",
+            self._isp_get_secret("bkash_password_encrypted") or "",
+            sandbox=self.state != "enabled",
+            base_url=self._isp_gateway_base_url(),
+            timeout=self._isp_gateway_timeout(),
+            token_cache=_BKASH_TOKEN_CACHE,
+        )
+
+    # ------------------------------------------------------------------ SSLCommerz
+    # (P2: SSLCommerz methods go here)
+
+    def _sslcommerz_get_client(self):
+        """An SSLCommerzClient of this provider's store; sandbox unless enabled."""
+        self.ensure_one()
+        from ..lib.gateway_sslcommerz import SSLCommerzClient
+
+        return SSLCommerzClient(
+            self.sudo().sslcommerz_store_id or "",
+            self._isp_get_secret("sslcommerz_store_passwd_encrypted") or "",
+            sandbox=self.state != "enabled",
+            base_url=self._isp_gateway_base_url(),
+            timeout=self._isp_gateway_timeout(),
+        )
