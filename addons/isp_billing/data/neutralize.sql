@@ -6,3 +6,10 @@ UPDATE payment_provider
        bkash_password_encrypted = NULL;
 UPDATE payment_provider
    SET sslcommerz_store_passwd_encrypted = NULL;
+UPDATE payment_provider
+   SET aamarpay_signature_key_encrypted = NULL;
+UPDATE payment_provider
+   SET shurjopay_username_encrypted = NULL,
+       shurjopay_password_encrypted = NULL;
+UPDATE payment_provider
+   SET nagad_private_key_encrypted = NULL;

@@ -13,6 +13,9 @@ ISP_PROVIDER_CODES = ("bkash", "nagad", "sslcommerz", "aamarpay", "shurjopay")
 ISP_DEFAULT_PAYMENT_METHOD_CODES = {
     "bkash": {"bkash"},
     "sslcommerz": {"sslcommerz"},
+    "aamarpay": {"aamarpay"},
+    "shurjopay": {"shurjopay"},
+    "nagad": {"nagad"},
 }
 # Where the provider's client talks to when the system parameter is set (tests, a
 # local sandbox); otherwise the client's own sandbox/live URL from ``state``.
@@ -217,6 +220,182 @@ class PaymentProvider(models.Model):
         return SSLCommerzClient(
             self.sudo().sslcommerz_store_id or "",
             self._isp_get_secret("sslcommerz_store_passwd_encrypted") or "",
+            sandbox=self.state != "enabled",
+            base_url=self._isp_gateway_base_url(),
+            timeout=self._isp_gateway_timeout(),
+        )
+
+    # ------------------------------------------------------------------ aamarPay
+    aamarpay_store_id = fields.Char(
+        string="aamarPay Store ID",
+        required_if_provider="aamarpay",
+        groups="base.group_system",
+    )
+    aamarpay_signature_key_encrypted = fields.Char(copy=False, groups="base.group_system")
+    aamarpay_signature_key = fields.Char(
+        string="aamarPay Signature Key",
+        compute="_compute_aamarpay_signature_key",
+        inverse="_inverse_aamarpay_signature_key",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    aamarpay_has_credentials = fields.Boolean(
+        compute="_compute_aamarpay_has_credentials", groups="base.group_system"
+    )
+
+    def _compute_aamarpay_signature_key(self):
+        # Write-only: the value is never read back into the form.
+        self.aamarpay_signature_key = False
+
+    def _inverse_aamarpay_signature_key(self):
+        for provider in self.filtered("aamarpay_signature_key"):
+            provider._isp_set_secret(
+                "aamarpay_signature_key_encrypted", provider.aamarpay_signature_key
+            )
+
+    @api.depends("aamarpay_store_id", "aamarpay_signature_key_encrypted")
+    def _compute_aamarpay_has_credentials(self):
+        for provider in self:
+            provider.aamarpay_has_credentials = bool(
+                provider.sudo().aamarpay_store_id
+                and provider.sudo().aamarpay_signature_key_encrypted
+            )
+
+    def _aamarpay_get_client(self):
+        """An AamarPayClient of this provider's store; sandbox unless enabled."""
+        self.ensure_one()
+        from ..lib.gateway_aamarpay import AamarPayClient
+
+        return AamarPayClient(
+            self.sudo().aamarpay_store_id or "",
+            self._isp_get_secret("aamarpay_signature_key_encrypted") or "",
+            sandbox=self.state != "enabled",
+            base_url=self._isp_gateway_base_url(),
+            timeout=self._isp_gateway_timeout(),
+        )
+
+    # ------------------------------------------------------------------ shurjoPay
+    shurjopay_prefix = fields.Char(
+        string="shurjoPay Order Prefix",
+        required_if_provider="shurjopay",
+        groups="base.group_system",
+        help="The order prefix shurjoPay assigned to the merchant account.",
+    )
+    shurjopay_username_encrypted = fields.Char(copy=False, groups="base.group_system")
+    shurjopay_password_encrypted = fields.Char(copy=False, groups="base.group_system")
+    shurjopay_username = fields.Char(
+        string="shurjoPay Username",
+        compute="_compute_shurjopay_credentials",
+        inverse="_inverse_shurjopay_username",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    shurjopay_password = fields.Char(
+        string="shurjoPay Password",
+        compute="_compute_shurjopay_credentials",
+        inverse="_inverse_shurjopay_password",
+        groups="base.group_system",
+        help="Type a new value to replace the current one. It is stored encrypted.",
+    )
+    shurjopay_has_credentials = fields.Boolean(
+        compute="_compute_shurjopay_has_credentials", groups="base.group_system"
+    )
+
+    def _compute_shurjopay_credentials(self):
+        # Write-only: the values are never read back into the form.
+        self.shurjopay_username = False
+        self.shurjopay_password = False
+
+    def _inverse_shurjopay_username(self):
+        for provider in self.filtered("shurjopay_username"):
+            provider._isp_set_secret("shurjopay_username_encrypted", provider.shurjopay_username)
+
+    def _inverse_shurjopay_password(self):
+        for provider in self.filtered("shurjopay_password"):
+            provider._isp_set_secret("shurjopay_password_encrypted", provider.shurjopay_password)
+
+    @api.depends("shurjopay_prefix", "shurjopay_username_encrypted", "shurjopay_password_encrypted")
+    def _compute_shurjopay_has_credentials(self):
+        for provider in self:
+            provider_sudo = provider.sudo()
+            provider.shurjopay_has_credentials = bool(
+                provider_sudo.shurjopay_prefix
+                and provider_sudo.shurjopay_username_encrypted
+                and provider_sudo.shurjopay_password_encrypted
+            )
+
+    def _shurjopay_get_client(self):
+        """A ShurjoPayClient of this merchant account; sandbox unless enabled."""
+        self.ensure_one()
+        from ..lib.gateway_shurjopay import ShurjoPayClient
+
+        return ShurjoPayClient(
+            self._isp_get_secret("shurjopay_username_encrypted") or "",
+            self._isp_get_secret("shurjopay_password_encrypted") or "",
+            self.sudo().shurjopay_prefix or "",
+            sandbox=self.state != "enabled",
+            base_url=self._isp_gateway_base_url(),
+            timeout=self._isp_gateway_timeout(),
+        )
+
+    # ------------------------------------------------------------------ Nagad
+    nagad_merchant_id = fields.Char(
+        string="Nagad Merchant ID", required_if_provider="nagad", groups="base.group_system"
+    )
+    nagad_merchant_number = fields.Char(
+        required_if_provider="nagad",
+        groups="base.group_system",
+    )
+    nagad_public_key = fields.Text(
+        groups="base.group_system",
+        help="Nagad's public key (PEM): it verifies Nagad's replies.",
+    )
+    nagad_private_key_encrypted = fields.Text(copy=False, groups="base.group_system")
+    nagad_private_key = fields.Text(
+        string="Nagad Merchant Private Key",
+        compute="_compute_nagad_private_key",
+        inverse="_inverse_nagad_private_key",
+        groups="base.group_system",
+        help="The merchant's private key (PEM). Type a new value to replace the current "
+        "one. It is stored encrypted.",
+    )
+    nagad_has_credentials = fields.Boolean(
+        compute="_compute_nagad_has_credentials", groups="base.group_system"
+    )
+
+    def _compute_nagad_private_key(self):
+        # Write-only: the value is never read back into the form.
+        self.nagad_private_key = False
+
+    def _inverse_nagad_private_key(self):
+        for provider in self.filtered("nagad_private_key"):
+            provider._isp_set_secret("nagad_private_key_encrypted", provider.nagad_private_key)
+
+    @api.depends("nagad_merchant_id", "nagad_public_key", "nagad_private_key_encrypted")
+    def _compute_nagad_has_credentials(self):
+        for provider in self:
+            provider_sudo = provider.sudo()
+            provider.nagad_has_credentials = bool(
+                provider_sudo.nagad_merchant_id
+                and provider_sudo.nagad_merchant_number
+                and provider_sudo.nagad_public_key
+                and provider_sudo.nagad_private_key_encrypted
+            )
+
+    def _nagad_get_client(self):
+        """A NagadClient of this merchant; sandbox unless enabled.
+
+        Raises ``ValueError`` when the configuration (keys, ids) is unusable.
+        """
+        self.ensure_one()
+        from ..lib.gateway_nagad import NagadClient
+
+        provider_sudo = self.sudo()
+        return NagadClient(
+            provider_sudo.nagad_merchant_id or "",
+            provider_sudo.nagad_merchant_number or "",
+            self._isp_get_secret("nagad_private_key_encrypted") or "",
+            provider_sudo.nagad_public_key or "",
             sandbox=self.state != "enabled",
             base_url=self._isp_gateway_base_url(),
             timeout=self._isp_gateway_timeout(),

@@ -12,6 +12,14 @@ from ..lib.gateway_errors import GatewayError, GatewayRejected, GatewayTimeout
 _logger = logging.getLogger(__name__)
 
 BKASH_CALLBACK_ROUTE = "/payment/bkash/callback"
+AAMARPAY_RETURN_ROUTE = "/payment/aamarpay/return"
+SHURJOPAY_RETURN_ROUTE = "/payment/shurjopay/return"
+NAGAD_CALLBACK_ROUTE = "/payment/nagad/callback"
+# Gateway answers for a payment the customer did not complete (yet): a forged or early
+# callback. The transaction stays as it is, the customer may still pay.
+AAMARPAY_NOT_COMPLETED_REASONS = ("not_completed",)
+SHURJOPAY_NOT_COMPLETED_REASONS = ("not_completed", "not_initiated", "invalid_order")
+NAGAD_NOT_COMPLETED_REASONS = ("not_completed",)
 # bKash answers for a payment the customer did not complete (yet): a forged or early
 # callback. The transaction stays as it is, the customer may still pay.
 BKASH_NOT_AUTHORIZED_REASONS = ("invalid_state", "invalid_payment_id")
@@ -35,6 +43,20 @@ class PaymentTransaction(models.Model):
         readonly=True,
         copy=False,
         help="The val_id SSLCommerz gave the payment and the validation API confirmed.",
+    )
+
+    # ------------------------------------------------------------------ Nagad fields
+    nagad_order_id = fields.Char(
+        string="Nagad Order ID",
+        readonly=True,
+        copy=False,
+        help="Our order id at Nagad (letters and digits only, derived from the reference).",
+    )
+    nagad_trx_id = fields.Char(
+        string="Nagad Transaction ID",
+        readonly=True,
+        copy=False,
+        help="The issuer payment reference Nagad gives the completed payment.",
     )
 
     def init(self):
@@ -70,6 +92,8 @@ class PaymentTransaction(models.Model):
         """The isp_payment_method of the account.payment of this transaction."""
         if self.provider_code == "bkash":
             return "bkash"
+        if self.provider_code == "nagad":
+            return "nagad"
         # (P2: SSLCommerz payment method goes here)
         # SSLCommerz is no counter method (ISP_PAYMENT_METHODS): its payments are known
         # by their transaction (one per provider_reference).
@@ -88,6 +112,8 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         if self.provider_code == "bkash":
             return self.bkash_trx_id or self.provider_reference
+        if self.provider_code == "nagad":
+            return self.nagad_trx_id or self.provider_reference
         # (P2: SSLCommerz transaction id goes here)
         return self.provider_reference
 
@@ -99,6 +125,12 @@ class PaymentTransaction(models.Model):
         # (P2: SSLCommerz dispatch goes here)
         if self.provider_code == "sslcommerz":
             return self._sslcommerz_get_rendering_values()
+        if self.provider_code == "aamarpay":
+            return self._aamarpay_get_rendering_values()
+        if self.provider_code == "shurjopay":
+            return self._shurjopay_get_rendering_values()
+        if self.provider_code == "nagad":
+            return self._nagad_get_rendering_values()
         return res
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):
@@ -111,6 +143,12 @@ class PaymentTransaction(models.Model):
         # (P2: SSLCommerz dispatch goes here)
         if provider_code == "sslcommerz":
             return self._sslcommerz_get_tx_from_notification_data(notification_data)
+        if provider_code == "aamarpay":
+            return self._aamarpay_get_tx_from_notification_data(notification_data)
+        if provider_code == "shurjopay":
+            return self._shurjopay_get_tx_from_notification_data(notification_data)
+        if provider_code == "nagad":
+            return self._nagad_get_tx_from_notification_data(notification_data)
         return tx
 
     def _process_notification_data(self, notification_data):
@@ -121,6 +159,12 @@ class PaymentTransaction(models.Model):
         # (P2: SSLCommerz dispatch goes here)
         elif self.provider_code == "sslcommerz":
             self._sslcommerz_process_notification_data(notification_data)
+        elif self.provider_code == "aamarpay":
+            self._aamarpay_process_notification_data()
+        elif self.provider_code == "shurjopay":
+            self._shurjopay_process_notification_data()
+        elif self.provider_code == "nagad":
+            self._nagad_process_notification_data()
         return res
 
     def _send_refund_request(self, amount_to_refund=None):
@@ -416,3 +460,257 @@ class PaymentTransaction(models.Model):
         refund_tx.provider_reference = refund.refund_ref_id
         refund_tx._set_done()
         refund_tx._post_process()
+
+    # ------------------------------------------------------------------ aamarPay
+
+    def _aamarpay_get_rendering_values(self):
+        """Initiate the payment at aamarPay; the redirect form sends the customer there."""
+        base_url = self.provider_id.get_base_url().rstrip("/")
+        query = urlencode({"reference": self.reference})
+        return_url = f"{base_url}{AAMARPAY_RETURN_ROUTE}"
+        customer = self._sslcommerz_customer_values()
+        try:
+            session = self.provider_id._aamarpay_get_client().create_payment(
+                self.reference,
+                float_repr(self.amount, self.currency_id.decimal_places or 2),
+                success_url=f"{return_url}/success?{query}",
+                fail_url=f"{return_url}/fail?{query}",
+                cancel_url=f"{return_url}/cancel?{query}",
+                customer_name=customer["name"],
+                customer_email=customer["email"],
+                customer_phone=customer["phone"],
+                description=self.reference,
+                currency=self.currency_id.name,
+                customer_address=customer["address"] or None,
+                customer_city=customer["city"] or None,
+            )
+        except GatewayError as exc:
+            _logger.warning("aamarPay initiation failed for %s: %s", self.reference, exc)
+            raise ValidationError(
+                _("aamarPay could not start the payment: %(error)s", error=exc.message)
+            ) from exc
+        return self._isp_redirect_values(session.payment_url)
+
+    @api.model
+    def _aamarpay_get_tx_from_notification_data(self, notification_data):
+        """The transaction of an aamarPay return (our reference, nothing else)."""
+        reference = notification_data.get("reference")
+        tx = reference and self.search(
+            [("reference", "=", reference), ("provider_code", "=", "aamarpay")]
+        )
+        if not tx:
+            raise ValidationError(
+                _("aamarPay: no transaction %(reference)s.", reference=reference or "")
+            )
+        return tx
+
+    def _aamarpay_process_notification_data(self):
+        """Ask aamarPay (trxcheck) what became of our reference, check it, then pay."""
+        from ..lib.gateway_aamarpay import check_result as aamarpay_check_result
+
+        if self._isp_lock():
+            self._isp_refuse("already done (duplicate callback)")
+            return
+        if self.state not in ("draft", "pending"):
+            self._isp_refuse(f"transaction is {self.state}")
+            return
+        try:
+            result = self.provider_id._aamarpay_get_client().verify_payment(self.reference)
+            aamarpay_check_result(
+                result,
+                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
+                self.currency_id.name,
+                self.reference,
+            )
+        except GatewayTimeout as exc:
+            _logger.warning("aamarPay timeout for %s: %s", self.reference, exc)
+            self._set_pending(
+                state_message=_("aamarPay did not answer in time: %(error)s", error=exc.message)
+            )
+            return
+        except GatewayRejected as exc:
+            if exc.reason == "cancelled":
+                self._set_canceled(state_message=_("The customer cancelled the aamarPay payment."))
+            elif exc.reason in AAMARPAY_NOT_COMPLETED_REASONS:
+                self._isp_refuse(f"aamarPay has no completed payment: {exc}")
+            else:
+                _logger.warning("aamarPay refused %s: %s", self.reference, exc)
+                self._set_error(_("aamarPay refused the payment: %(error)s", error=exc.message))
+            return
+        except GatewayError as exc:
+            _logger.warning("aamarPay payment %s not accepted: %s", self.reference, exc)
+            self._set_error(_("aamarPay payment not accepted: %(error)s", error=exc.message))
+            return
+        self.provider_reference = result.gateway_txn_id
+        self._set_done()
+        # Create the account.payment and reconcile the invoice now: the subscription is
+        # restored in this same transaction.
+        self._post_process()
+
+    # ------------------------------------------------------------------ shurjoPay
+
+    def _shurjopay_get_rendering_values(self):
+        """Initiate the payment at shurjoPay; the redirect form sends the customer there."""
+        from odoo.http import request
+
+        base_url = self.provider_id.get_base_url().rstrip("/")
+        customer = self._sslcommerz_customer_values()
+        client_ip = (request and request.httprequest.remote_addr) or "127.0.0.1"
+        try:
+            session = self.provider_id._shurjopay_get_client().create_payment(
+                self.reference,
+                float_repr(self.amount, self.currency_id.decimal_places or 2),
+                return_url=f"{base_url}{SHURJOPAY_RETURN_ROUTE}",
+                cancel_url=f"{base_url}{SHURJOPAY_RETURN_ROUTE}",
+                client_ip=client_ip,
+                customer_name=customer["name"],
+                customer_phone=customer["phone"],
+                customer_address=customer["address"] or customer["country"] or "-",
+                customer_city=customer["city"] or customer["country"] or "-",
+                currency=self.currency_id.name,
+                customer_email=customer["email"],
+            )
+        except GatewayError as exc:
+            _logger.warning("shurjoPay initiation failed for %s: %s", self.reference, exc)
+            raise ValidationError(
+                _("shurjoPay could not start the payment: %(error)s", error=exc.message)
+            ) from exc
+        self.provider_reference = session.sp_order_id
+        return self._isp_redirect_values(session.checkout_url)
+
+    @api.model
+    def _shurjopay_get_tx_from_notification_data(self, notification_data):
+        """The transaction of a shurjoPay return: the sp_order_id we were given."""
+        order_id = notification_data.get("order_id")
+        tx = order_id and self.search(
+            [("provider_reference", "=", order_id), ("provider_code", "=", "shurjopay")]
+        )
+        if not tx:
+            raise ValidationError(
+                _("shurjoPay: no transaction for order %(order)s.", order=order_id or "")
+            )
+        return tx
+
+    def _shurjopay_process_notification_data(self):
+        """Ask shurjoPay (verification) about our order, check it, then pay."""
+        from ..lib.gateway_shurjopay import check_result as shurjopay_check_result
+
+        if self._isp_lock():
+            self._isp_refuse("already done (duplicate callback)")
+            return
+        if self.state not in ("draft", "pending"):
+            self._isp_refuse(f"transaction is {self.state}")
+            return
+        try:
+            result = self.provider_id._shurjopay_get_client().verify_payment(
+                self.provider_reference
+            )
+            shurjopay_check_result(
+                result,
+                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
+                self.currency_id.name,
+                self.reference,
+            )
+        except GatewayTimeout as exc:
+            _logger.warning("shurjoPay timeout for %s: %s", self.reference, exc)
+            self._set_pending(
+                state_message=_("shurjoPay did not answer in time: %(error)s", error=exc.message)
+            )
+            return
+        except GatewayRejected as exc:
+            if exc.reason == "cancelled":
+                self._set_canceled(state_message=_("The customer cancelled the shurjoPay payment."))
+            elif exc.reason in SHURJOPAY_NOT_COMPLETED_REASONS:
+                self._isp_refuse(f"shurjoPay has no completed payment: {exc}")
+            else:
+                _logger.warning("shurjoPay refused %s: %s", self.reference, exc)
+                self._set_error(_("shurjoPay refused the payment: %(error)s", error=exc.message))
+            return
+        except GatewayError as exc:
+            _logger.warning("shurjoPay payment %s not accepted: %s", self.reference, exc)
+            self._set_error(_("shurjoPay payment not accepted: %(error)s", error=exc.message))
+            return
+        self._set_done()
+        # Create the account.payment and reconcile the invoice now: the subscription is
+        # restored in this same transaction.
+        self._post_process()
+
+    # ------------------------------------------------------------------ Nagad
+
+    def _nagad_get_rendering_values(self):
+        """Open the Nagad checkout (initialize + complete); redirect the customer to it."""
+        base_url = self.provider_id.get_base_url().rstrip("/")
+        # Nagad order ids are letters and digits only; the id keeps them unique.
+        order_id = "".join(c for c in self.reference if c.isascii() and c.isalnum())[:30]
+        order_id = f"{order_id}T{self.id}"
+        try:
+            checkout = self.provider_id._nagad_get_client().create_payment(
+                order_id,
+                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
+                f"{base_url}{NAGAD_CALLBACK_ROUTE}",
+            )
+        except (GatewayError, ValueError) as exc:
+            _logger.warning("Nagad checkout failed for %s: %s", self.reference, exc)
+            raise ValidationError(
+                _("Nagad could not start the payment: %(error)s", error=str(exc))
+            ) from exc
+        self.write(
+            {"nagad_order_id": order_id, "provider_reference": checkout.payment_reference_id}
+        )
+        return self._isp_redirect_values(checkout.redirect_url)
+
+    @api.model
+    def _nagad_get_tx_from_notification_data(self, notification_data):
+        """The transaction of a Nagad callback: the payment_ref_id we were given."""
+        payment_ref_id = notification_data.get("payment_ref_id")
+        tx = payment_ref_id and self.search(
+            [("provider_reference", "=", payment_ref_id), ("provider_code", "=", "nagad")]
+        )
+        if not tx:
+            raise ValidationError(
+                _("Nagad: no transaction for payment %(payment)s.", payment=payment_ref_id or "")
+            )
+        return tx
+
+    def _nagad_process_notification_data(self):
+        """Ask Nagad (verify) about our payment, check it, then pay."""
+        from ..lib.gateway_nagad import NagadClient
+
+        if self._isp_lock():
+            self._isp_refuse("already done (duplicate callback)")
+            return
+        if self.state not in ("draft", "pending"):
+            self._isp_refuse(f"transaction is {self.state}")
+            return
+        try:
+            result = self.provider_id._nagad_get_client().verify_payment(self.provider_reference)
+            NagadClient.check_result(
+                result,
+                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
+                self.currency_id.name,
+                self.nagad_order_id,
+            )
+        except GatewayTimeout as exc:
+            _logger.warning("Nagad timeout for %s: %s", self.reference, exc)
+            self._set_pending(
+                state_message=_("Nagad did not answer in time: %(error)s", error=exc.message)
+            )
+            return
+        except GatewayRejected as exc:
+            if exc.reason == "cancelled":
+                self._set_canceled(state_message=_("The customer cancelled the Nagad payment."))
+            elif exc.reason in NAGAD_NOT_COMPLETED_REASONS:
+                self._isp_refuse(f"Nagad has no completed payment: {exc}")
+            else:
+                _logger.warning("Nagad refused %s: %s", self.reference, exc)
+                self._set_error(_("Nagad refused the payment: %(error)s", error=exc.message))
+            return
+        except (GatewayError, ValueError) as exc:
+            _logger.warning("Nagad payment %s not accepted: %s", self.reference, exc)
+            self._set_error(_("Nagad payment not accepted: %(error)s", error=str(exc)))
+            return
+        self.nagad_trx_id = result.transaction_id
+        self._set_done()
+        # Create the account.payment and reconcile the invoice now: the subscription is
+        # restored in this same transaction.
+        self._post_process()

@@ -15,3 +15,6 @@ from . import test_payment_claim
 from . import test_recharge
 from . import test_payment_bkash
 from . import test_payment_sslcommerz
+from . import test_payment_aamarpay
+from . import test_payment_shurjopay
+from . import test_payment_nagad

@@ -24,10 +24,21 @@ TESTS_DIR = str(Path(__file__).resolve().parents[3] / "tests")
 if TESTS_DIR not in sys.path:
     sys.path.insert(0, TESTS_DIR)
 
+from simulators.aamarpay import AamarPaySimulator  # noqa: E402
 from simulators.bkash import BkashSimulator  # noqa: E402
+from simulators.nagad import NagadSimulator, generate_key_pair  # noqa: E402
+from simulators.shurjopay import ShurjoPaySimulator  # noqa: E402
 from simulators.sslcommerz import SSLCommerzSimulator  # noqa: E402
 
-__all__ = ["BkashSimulator", "IspPaymentCommon", "SSLCommerzSimulator"]
+__all__ = [
+    "AamarPaySimulator",
+    "BkashSimulator",
+    "IspPaymentCommon",
+    "NagadSimulator",
+    "SSLCommerzSimulator",
+    "ShurjoPaySimulator",
+    "generate_key_pair",
+]
 
 DUE = date(2026, 3, 10)
 TODAY = date(2026, 3, 20)  # past the due date and the grace days
