@@ -88,6 +88,75 @@ class PaymentTransaction(models.Model):
         """Log a notification we do not act upon (forged, replayed, early)."""
         _logger.warning("Refused notification for transaction %s: %s", self.reference, message)
 
+    def _isp_may_process(self):
+        """Lock the row; False (logged) for a duplicate or a transaction already closed."""
+        if self._isp_lock():
+            self._isp_refuse("already done (duplicate callback)")
+            return False
+        if self.state not in ("draft", "pending"):
+            self._isp_refuse(f"transaction is {self.state}")
+            return False
+        return True
+
+    def _isp_amount(self):
+        """The transaction amount as the gateways compare it (Decimal, currency digits)."""
+        return Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2))
+
+    def _isp_confirm(self, gateway, confirm, refused_reasons, refused_text, errors=GatewayError):
+        """Run the server-to-server ``confirm()``; on a gateway failure set the state.
+
+        ``confirm`` asks the gateway and checks amount, currency and reference. Returns
+        its result, or None when nothing may be booked: a timeout leaves the transaction
+        pending (the gateway may still complete it), a cancel cancels it, the
+        ``refused_reasons`` are logged and change nothing (forged or early callbacks),
+        any other refusal or error is recorded on the transaction.
+        """
+        try:
+            return confirm()
+        except GatewayTimeout as exc:
+            _logger.warning("%s timeout for %s: %s", gateway, self.reference, exc)
+            self._set_pending(
+                state_message=_(
+                    "%(gateway)s did not answer in time: %(error)s",
+                    gateway=gateway,
+                    error=exc.message,
+                )
+            )
+        except GatewayRejected as exc:
+            if exc.reason == "cancelled":
+                self._set_canceled(
+                    state_message=_(
+                        "The customer cancelled the %(gateway)s payment.", gateway=gateway
+                    )
+                )
+            elif exc.reason in refused_reasons:
+                self._isp_refuse(f"{gateway} {refused_text}: {exc}")
+            else:
+                _logger.warning("%s refused %s: %s", gateway, self.reference, exc)
+                self._set_error(
+                    _(
+                        "%(gateway)s refused the payment: %(error)s",
+                        gateway=gateway,
+                        error=exc.message,
+                    )
+                )
+        except errors as exc:
+            _logger.warning("%s payment %s not accepted: %s", gateway, self.reference, exc)
+            self._set_error(
+                _(
+                    "%(gateway)s payment not accepted: %(error)s",
+                    gateway=gateway,
+                    error=getattr(exc, "message", None) or str(exc),
+                )
+            )
+        return None
+
+    def _isp_pay_now(self):
+        """Mark done, then post the payment and reconcile the invoice at once: the
+        subscription is restored in this same transaction."""
+        self._set_done()
+        self._post_process()
+
     def _isp_payment_method(self):
         """The isp_payment_method of the account.payment of this transaction."""
         if self.provider_code == "bkash":
@@ -241,47 +310,21 @@ class PaymentTransaction(models.Model):
 
     def _bkash_process_notification_data(self, notification_data):
         """Execute the bKash payment server-side, check it and record it."""
-        if self._isp_lock():
-            self._isp_refuse("already done (duplicate callback)")
-            return
-        if self.state not in ("draft", "pending"):
-            self._isp_refuse(f"transaction is {self.state}")
+        if not self._isp_may_process():
             return
         client = self.provider_id._bkash_get_client()
-        try:
+
+        def confirm():
             result = client.confirm_callback(notification_data)
-            check_result(
-                result,
-                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
-                self.currency_id.name,
-                self.reference,
-            )
-        except GatewayTimeout as exc:
-            # bKash may have completed the payment: keep the transaction open so that a
-            # later callback (or the status check) can still confirm it.
-            _logger.warning("bKash timeout for %s: %s", self.reference, exc)
-            self._set_pending(
-                state_message=_("bKash did not answer in time: %(error)s", error=exc.message)
-            )
-            return
-        except GatewayRejected as exc:
-            if exc.reason == "cancelled":
-                self._set_canceled(state_message=_("The customer cancelled the bKash payment."))
-            elif exc.reason in BKASH_NOT_AUTHORIZED_REASONS:
-                self._isp_refuse(f"bKash did not authorize the payment: {exc}")
-            else:
-                _logger.warning("bKash refused %s: %s", self.reference, exc)
-                self._set_error(_("bKash refused the payment: %(error)s", error=exc.message))
-            return
-        except GatewayError as exc:
-            _logger.warning("bKash payment %s not accepted: %s", self.reference, exc)
-            self._set_error(_("bKash payment not accepted: %(error)s", error=exc.message))
-            return
-        self.bkash_trx_id = result.transaction_id
-        self._set_done()
-        # Create the account.payment and reconcile the invoice now: the subscription is
-        # restored in this same transaction.
-        self._post_process()
+            check_result(result, self._isp_amount(), self.currency_id.name, self.reference)
+            return result
+
+        result = self._isp_confirm(
+            "bKash", confirm, BKASH_NOT_AUTHORIZED_REASONS, "did not authorize the payment"
+        )
+        if result:
+            self.bkash_trx_id = result.transaction_id
+            self._isp_pay_now()
 
     def _bkash_send_refund_request(self, refund_tx):
         """Refund ``refund_tx`` (a child of this transaction) at bKash."""
@@ -508,44 +551,20 @@ class PaymentTransaction(models.Model):
         """Ask aamarPay (trxcheck) what became of our reference, check it, then pay."""
         from ..lib.gateway_aamarpay import check_result as aamarpay_check_result
 
-        if self._isp_lock():
-            self._isp_refuse("already done (duplicate callback)")
+        if not self._isp_may_process():
             return
-        if self.state not in ("draft", "pending"):
-            self._isp_refuse(f"transaction is {self.state}")
-            return
-        try:
+
+        def confirm():
             result = self.provider_id._aamarpay_get_client().verify_payment(self.reference)
-            aamarpay_check_result(
-                result,
-                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
-                self.currency_id.name,
-                self.reference,
-            )
-        except GatewayTimeout as exc:
-            _logger.warning("aamarPay timeout for %s: %s", self.reference, exc)
-            self._set_pending(
-                state_message=_("aamarPay did not answer in time: %(error)s", error=exc.message)
-            )
-            return
-        except GatewayRejected as exc:
-            if exc.reason == "cancelled":
-                self._set_canceled(state_message=_("The customer cancelled the aamarPay payment."))
-            elif exc.reason in AAMARPAY_NOT_COMPLETED_REASONS:
-                self._isp_refuse(f"aamarPay has no completed payment: {exc}")
-            else:
-                _logger.warning("aamarPay refused %s: %s", self.reference, exc)
-                self._set_error(_("aamarPay refused the payment: %(error)s", error=exc.message))
-            return
-        except GatewayError as exc:
-            _logger.warning("aamarPay payment %s not accepted: %s", self.reference, exc)
-            self._set_error(_("aamarPay payment not accepted: %(error)s", error=exc.message))
-            return
-        self.provider_reference = result.gateway_txn_id
-        self._set_done()
-        # Create the account.payment and reconcile the invoice now: the subscription is
-        # restored in this same transaction.
-        self._post_process()
+            aamarpay_check_result(result, self._isp_amount(), self.currency_id.name, self.reference)
+            return result
+
+        result = self._isp_confirm(
+            "aamarPay", confirm, AAMARPAY_NOT_COMPLETED_REASONS, "has no completed payment"
+        )
+        if result:
+            self.provider_reference = result.gateway_txn_id
+            self._isp_pay_now()
 
     # ------------------------------------------------------------------ shurjoPay
 
@@ -595,45 +614,21 @@ class PaymentTransaction(models.Model):
         """Ask shurjoPay (verification) about our order, check it, then pay."""
         from ..lib.gateway_shurjopay import check_result as shurjopay_check_result
 
-        if self._isp_lock():
-            self._isp_refuse("already done (duplicate callback)")
+        if not self._isp_may_process():
             return
-        if self.state not in ("draft", "pending"):
-            self._isp_refuse(f"transaction is {self.state}")
-            return
-        try:
-            result = self.provider_id._shurjopay_get_client().verify_payment(
-                self.provider_reference
-            )
+
+        def confirm():
+            client = self.provider_id._shurjopay_get_client()
+            result = client.verify_payment(self.provider_reference)
             shurjopay_check_result(
-                result,
-                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
-                self.currency_id.name,
-                self.reference,
+                result, self._isp_amount(), self.currency_id.name, self.reference
             )
-        except GatewayTimeout as exc:
-            _logger.warning("shurjoPay timeout for %s: %s", self.reference, exc)
-            self._set_pending(
-                state_message=_("shurjoPay did not answer in time: %(error)s", error=exc.message)
-            )
-            return
-        except GatewayRejected as exc:
-            if exc.reason == "cancelled":
-                self._set_canceled(state_message=_("The customer cancelled the shurjoPay payment."))
-            elif exc.reason in SHURJOPAY_NOT_COMPLETED_REASONS:
-                self._isp_refuse(f"shurjoPay has no completed payment: {exc}")
-            else:
-                _logger.warning("shurjoPay refused %s: %s", self.reference, exc)
-                self._set_error(_("shurjoPay refused the payment: %(error)s", error=exc.message))
-            return
-        except GatewayError as exc:
-            _logger.warning("shurjoPay payment %s not accepted: %s", self.reference, exc)
-            self._set_error(_("shurjoPay payment not accepted: %(error)s", error=exc.message))
-            return
-        self._set_done()
-        # Create the account.payment and reconcile the invoice now: the subscription is
-        # restored in this same transaction.
-        self._post_process()
+            return result
+
+        if self._isp_confirm(
+            "shurjoPay", confirm, SHURJOPAY_NOT_COMPLETED_REASONS, "has no completed payment"
+        ):
+            self._isp_pay_now()
 
     # ------------------------------------------------------------------ Nagad
 
@@ -676,41 +671,23 @@ class PaymentTransaction(models.Model):
         """Ask Nagad (verify) about our payment, check it, then pay."""
         from ..lib.gateway_nagad import NagadClient
 
-        if self._isp_lock():
-            self._isp_refuse("already done (duplicate callback)")
+        if not self._isp_may_process():
             return
-        if self.state not in ("draft", "pending"):
-            self._isp_refuse(f"transaction is {self.state}")
-            return
-        try:
+
+        def confirm():
             result = self.provider_id._nagad_get_client().verify_payment(self.provider_reference)
             NagadClient.check_result(
-                result,
-                Decimal(float_repr(self.amount, self.currency_id.decimal_places or 2)),
-                self.currency_id.name,
-                self.nagad_order_id,
+                result, self._isp_amount(), self.currency_id.name, self.nagad_order_id
             )
-        except GatewayTimeout as exc:
-            _logger.warning("Nagad timeout for %s: %s", self.reference, exc)
-            self._set_pending(
-                state_message=_("Nagad did not answer in time: %(error)s", error=exc.message)
-            )
-            return
-        except GatewayRejected as exc:
-            if exc.reason == "cancelled":
-                self._set_canceled(state_message=_("The customer cancelled the Nagad payment."))
-            elif exc.reason in NAGAD_NOT_COMPLETED_REASONS:
-                self._isp_refuse(f"Nagad has no completed payment: {exc}")
-            else:
-                _logger.warning("Nagad refused %s: %s", self.reference, exc)
-                self._set_error(_("Nagad refused the payment: %(error)s", error=exc.message))
-            return
-        except (GatewayError, ValueError) as exc:
-            _logger.warning("Nagad payment %s not accepted: %s", self.reference, exc)
-            self._set_error(_("Nagad payment not accepted: %(error)s", error=str(exc)))
-            return
-        self.nagad_trx_id = result.transaction_id
-        self._set_done()
-        # Create the account.payment and reconcile the invoice now: the subscription is
-        # restored in this same transaction.
-        self._post_process()
+            return result
+
+        result = self._isp_confirm(
+            "Nagad",
+            confirm,
+            NAGAD_NOT_COMPLETED_REASONS,
+            "has no completed payment",
+            errors=(GatewayError, ValueError),
+        )
+        if result:
+            self.nagad_trx_id = result.transaction_id
+            self._isp_pay_now()
