@@ -13,10 +13,12 @@ request, so a refused key comes back as a refusal (``reason="auth_failed"``).
 
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import requests
 
+from . import gateway_checks
+from .gateway_checks import format_amount, gateway_decimal
 from .gateway_errors import (
     GatewayError,
     GatewayMismatch,
@@ -53,8 +55,6 @@ PENDING_STATUSES = frozenset({"Pending", "Unattempted", "Initiated", "Processing
 CANCELLED_STATUSES = frozenset({"Cancelled", "Canceled"})
 FAILED_STATUSES = frozenset({"Failed", "Declined", "Expired"})
 
-_CENT = Decimal("0.01")
-
 
 @dataclass(frozen=True)
 class AamarPaySession:
@@ -78,22 +78,6 @@ class AamarPayResult:
     raw: dict = field(default_factory=dict, repr=False)
 
 
-def format_amount(amount):
-    """Return *amount* as the 2-decimal string AamarPay expects (``"1500.00"``).
-
-    >>> format_amount("1500")
-    '1500.00'
-    >>> format_amount(Decimal("99.5"))
-    '99.50'
-    """
-    value = _to_decimal(amount, "amount", GatewayError)
-    if value <= 0:
-        raise GatewayError(f"amount must be positive, not {amount!r}", reason="invalid_amount")
-    if value != value.quantize(_CENT):
-        raise GatewayError(f"amount has more than 2 decimals: {amount!r}", reason="invalid_amount")
-    return str(value.quantize(_CENT))
-
-
 def parse_callback(params):
     """Return our reference (``mer_txnid``) from the parameters posted to a callback URL.
 
@@ -111,40 +95,9 @@ def parse_callback(params):
 
 def check_result(result, expected_amount, expected_currency, expected_reference):
     """Raise :class:`GatewayMismatch` unless *result* is exactly the payment we expected."""
-    expected = _to_decimal(expected_amount, "expected_amount", GatewayError)
-    if result.reference != expected_reference:
-        raise GatewayMismatch(
-            f"reference {result.reference!r} differs from {expected_reference!r}",
-            reason="reference_mismatch",
-            raw=result.raw,
-        )
-    if result.currency != expected_currency:
-        raise GatewayMismatch(
-            f"currency {result.currency!r} differs from {expected_currency!r}",
-            reason="currency_mismatch",
-            raw=result.raw,
-        )
-    if result.amount != expected:
-        raise GatewayMismatch(
-            f"amount {result.amount} differs from {expected}",
-            reason="amount_mismatch",
-            raw=result.raw,
-        )
-    return result
-
-
-def _to_decimal(value, name, error_class):
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
-        raise error_class(f"{name} is not a decimal amount: {value!r}", reason="invalid_amount")
-    try:
-        result = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise error_class(
-            f"{name} is not a decimal amount: {value!r}", reason="invalid_amount"
-        ) from None
-    if not result.is_finite():
-        raise error_class(f"{name} is not finite: {value!r}", reason="invalid_amount")
-    return result
+    return gateway_checks.check_result(
+        "AamarPay", result, expected_amount, expected_currency, expected_reference
+    )
 
 
 class AamarPayClient:
@@ -284,7 +237,7 @@ class AamarPayClient:
                 raise GatewayProtocolError(
                     f"trxcheck reply without {key}", reason="bad_reply", raw=data
                 )
-        amount = _to_decimal(data["amount"], "amount", GatewayProtocolError)
+        amount = gateway_decimal(data["amount"], "amount", GatewayProtocolError)
         currency = data.get("currency_merchant") or data.get("currency")
         if not _is_text(currency):
             raise GatewayProtocolError(
@@ -292,7 +245,9 @@ class AamarPayClient:
             )
         fee = None
         if _is_text(data.get("store_amount")):
-            fee = amount - _to_decimal(data["store_amount"], "store_amount", GatewayProtocolError)
+            fee = amount - gateway_decimal(
+                data["store_amount"], "store_amount", GatewayProtocolError
+            )
         if data["mer_txnid"] != reference:
             # trxcheck answered about another payment: never take it for ours.
             raise GatewayMismatch(

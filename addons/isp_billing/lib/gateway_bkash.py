@@ -30,9 +30,9 @@ from urllib.parse import urljoin
 
 import requests
 
+from . import gateway_checks
 from .gateway_errors import (
     GatewayError,
-    GatewayMismatch,
     GatewayProtocolError,
     GatewayRejected,
     GatewayTimeout,
@@ -186,27 +186,9 @@ class BkashCallback:
 
 def check_result(result, expected_amount, expected_currency, expected_reference):
     """Raise :class:`GatewayMismatch` unless *result* is exactly what we asked for."""
-    expected = Decimal(format_amount(expected_amount))
-    if result.amount != expected:
-        raise GatewayMismatch(
-            f"bKash reports {result.amount} but {expected} was expected "
-            f"(payment {result.payment_id}, trxID {result.transaction_id})",
-            reason="amount_mismatch",
-            raw=result.raw,
-        )
-    if (result.currency or "").upper() != (expected_currency or "").upper():
-        raise GatewayMismatch(
-            f"bKash reports currency {result.currency!r}, {expected_currency!r} expected",
-            reason="currency_mismatch",
-            raw=result.raw,
-        )
-    if result.reference != expected_reference:
-        raise GatewayMismatch(
-            f"bKash reports invoice {result.reference!r}, {expected_reference!r} expected",
-            reason="reference_mismatch",
-            raw=result.raw,
-        )
-    return result
+    return gateway_checks.check_result(
+        "bKash", result, expected_amount, expected_currency, expected_reference
+    )
 
 
 def parse_callback(params):

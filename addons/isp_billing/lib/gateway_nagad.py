@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from . import gateway_checks
 from .gateway_errors import (
     GatewayError,
     GatewayMismatch,
@@ -521,26 +522,9 @@ class NagadClient:
     @staticmethod
     def check_result(result, expected_amount, expected_currency, expected_reference):
         """Raise ``GatewayMismatch`` unless *result* is for our amount, currency and order."""
-        expected = to_decimal(expected_amount, "expected_amount")
-        if result.reference != expected_reference:
-            raise GatewayMismatch(
-                f"Nagad paid order {result.reference!r}, expected {expected_reference!r}.",
-                reason="reference_mismatch",
-                raw=result.raw,
-            )
-        if result.currency != expected_currency:
-            raise GatewayMismatch(
-                f"Nagad paid in {result.currency}, expected {expected_currency}.",
-                reason="currency_mismatch",
-                raw=result.raw,
-            )
-        if result.amount != expected:
-            raise GatewayMismatch(
-                f"Nagad paid {result.amount} for {result.reference!r}, expected {expected}.",
-                reason="amount_mismatch",
-                raw=result.raw,
-            )
-        return result
+        return gateway_checks.check_result(
+            "Nagad", result, expected_amount, expected_currency, expected_reference
+        )
 
     def confirm_callback(self, params, expected_amount, expected_reference):
         """Parse a callback, verify it server to server and check it against our order."""

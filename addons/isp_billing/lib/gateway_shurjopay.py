@@ -16,10 +16,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import requests
 
+from . import gateway_checks
+from .gateway_checks import format_amount, gateway_decimal
 from .gateway_errors import (
     GatewayError,
     GatewayMismatch,
@@ -86,8 +88,6 @@ SP_REASONS = {
     "2009": "debit_party_prohibited",
 }
 
-_CENT = Decimal("0.01")
-
 
 @dataclass(frozen=True)
 class ShurjoPaySession:
@@ -114,22 +114,6 @@ class ShurjoPayResult:
     raw: dict = field(default_factory=dict, repr=False)
 
 
-def format_amount(amount):
-    """Return *amount* as the 2-decimal string sent to ShurjoPay (``"1500.00"``).
-
-    >>> format_amount("1500")
-    '1500.00'
-    >>> format_amount(Decimal("99.5"))
-    '99.50'
-    """
-    value = _to_decimal(amount, "amount", GatewayError)
-    if value <= 0:
-        raise GatewayError(f"amount must be positive, not {amount!r}", reason="invalid_amount")
-    if value != value.quantize(_CENT):
-        raise GatewayError(f"amount has more than 2 decimals: {amount!r}", reason="invalid_amount")
-    return str(value.quantize(_CENT))
-
-
 def parse_return(params):
     """Return the ``sp_order_id`` the customer's browser brings back to return_url.
 
@@ -146,40 +130,9 @@ def parse_return(params):
 
 def check_result(result, expected_amount, expected_currency, expected_reference):
     """Raise :class:`GatewayMismatch` unless *result* is exactly the payment we expected."""
-    expected = _to_decimal(expected_amount, "expected_amount", GatewayError)
-    if result.reference != expected_reference:
-        raise GatewayMismatch(
-            f"reference {result.reference!r} differs from {expected_reference!r}",
-            reason="reference_mismatch",
-            raw=result.raw,
-        )
-    if result.currency != expected_currency:
-        raise GatewayMismatch(
-            f"currency {result.currency!r} differs from {expected_currency!r}",
-            reason="currency_mismatch",
-            raw=result.raw,
-        )
-    if result.amount != expected:
-        raise GatewayMismatch(
-            f"amount {result.amount} differs from {expected}",
-            reason="amount_mismatch",
-            raw=result.raw,
-        )
-    return result
-
-
-def _to_decimal(value, name, error_class):
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
-        raise error_class(f"{name} is not a decimal amount: {value!r}", reason="invalid_amount")
-    try:
-        result = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise error_class(
-            f"{name} is not a decimal amount: {value!r}", reason="invalid_amount"
-        ) from None
-    if not result.is_finite():
-        raise error_class(f"{name} is not finite: {value!r}", reason="invalid_amount")
-    return result
+    return gateway_checks.check_result(
+        "ShurjoPay", result, expected_amount, expected_currency, expected_reference
+    )
 
 
 def _code(value):
@@ -380,7 +333,7 @@ class ShurjoPayClient:
         return ShurjoPayResult(
             reference=item["customer_order_id"],
             gateway_txn_id=item["order_id"],
-            amount=_to_decimal(item["amount"], "amount", GatewayProtocolError),
+            amount=gateway_decimal(item["amount"], "amount", GatewayProtocolError),
             currency=item["currency"],
             status=message,
             sp_code=code,
