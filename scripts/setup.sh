@@ -90,6 +90,21 @@ log "Starting FreeRADIUS for '$DEMO_DB'"
     --auth-port "$RADIUS_AUTH_PORT" --acct-port "$RADIUS_ACCT_PORT" \
     || log "FreeRADIUS did not start; see $DATA_DIR/radius/$DEMO_DB/conf/log/radiusd.out"
 
+# The payment gateways' simulators (bKash, Nagad, SSLCommerz, aamarPay, shurjoPay) for
+# paying demo bills in a browser; the demo's providers point at them. Without the
+# server nothing long-running starts: the providers are only configured.
+GATEWAY_PORT_BASE="${ISP_GATEWAY_PORT_BASE:-8971}"
+if [ "$START_SERVER" = 1 ]; then
+    log "Starting the payment gateway simulators for '$DEMO_DB'"
+    "$ODOO_PY" "$REPO_DIR/scripts/gateway_simulators.py" start --db "$DEMO_DB" \
+        --port-base "$GATEWAY_PORT_BASE" \
+        || log "The gateway simulators did not start; see $DATA_DIR/gateway_simulators/"
+else
+    "$ODOO_PY" "$REPO_DIR/scripts/gateway_simulators.py" configure --db "$DEMO_DB" \
+        --port-base "$GATEWAY_PORT_BASE" \
+        || log "The demo's payment providers could not be configured"
+fi
+
 cat <<TXT
 
   Demo ISP ready:  http://127.0.0.1:8069/web?db=$DEMO_DB
@@ -98,6 +113,9 @@ cat <<TXT
   Language:        Bangla; switch to English under Preferences > Language
   RADIUS:          127.0.0.1:$RADIUS_AUTH_PORT (auth), :$RADIUS_ACCT_PORT (acct);
                    scripts/freeradius.py status|stop --db $DEMO_DB
+  Payments:        bKash, Nagad, SSLCommerz, aamarPay, shurjoPay simulators on
+                   127.0.0.1:$GATEWAY_PORT_BASE-$((GATEWAY_PORT_BASE + 4)) (test mode); pay a bill: see README,
+                   "Pay a bill in the demo"; scripts/gateway_simulators.py start|status|stop
 
 TXT
 

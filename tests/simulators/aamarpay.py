@@ -32,6 +32,8 @@ import urllib.request
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .checkout_page import render, with_action
+
 SANDBOX_STORE_ID = "aamarpaytest"
 SANDBOX_SIGNATURE_KEY = "dbb74894e82415a2f7ff0ec3a97e4183"
 FEE_RATE = Decimal("0.02")
@@ -78,9 +80,9 @@ class AamarPaySimulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self):
+    def start(self, port=0):
         handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -292,7 +294,7 @@ class AamarPaySimulator:
                 if key not in ("success_url", "fail_url", "cancel_url")
             }
 
-    def handle_paynow(self, query):
+    def handle_paynow(self, query, path="/paynow.php"):
         """The hosted page: ``action=pay|cancel`` plays the customer and returns the
         auto-submitting form a browser would post to the merchant."""
         with self._lock:
@@ -305,10 +307,15 @@ class AamarPaySimulator:
         action = query.get("action")
         if action not in ("pay", "cancel"):
             record = self.payments[tran_id]
-            return 200, (
-                f"<html><body><p>Pay {html.escape(record['amount'])} {record['currency']}"
-                f"</p></body></html>"
+            page = render(
+                "aamarPay",
+                tran_id,
+                record["amount"],
+                record["currency"],
+                with_action(path, "pay"),
+                with_action(path, "cancel"),
             )
+            return 200, page
         self.complete_payment(tran_id, cancel=action == "cancel")
         url = self.callback_url(tran_id)
         params = self.callback_params(tran_id)[0]
@@ -359,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/paynow.php":
-            self._send(*self.sim.handle_paynow(query))
+            self._send(*self.sim.handle_paynow(query, self.path))
             return
         if url.path != "/api/v1/trxcheck/request.php":
             self._send(404, {"result": "false", "message": "Not found"})

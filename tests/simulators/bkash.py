@@ -13,7 +13,8 @@ and plays the customer's part on ``bkashURL``:
     sim.stop()
 
 The browser path works too: ``GET bkashURL[?action=success|failure|cancel]``
-answers 302 to ``callbackURL?paymentID=...&status=...``.
+answers 302 to ``callbackURL?paymentID=...&status=...``. With ``interactive`` set (the
+demo's simulators), the page without ``action`` shows ``Pay`` / ``Cancel`` buttons instead.
 
 Switches (attributes, settable at any time):
 ``cancel`` (the customer cancels), ``insufficient_balance`` (execute -> 2023),
@@ -35,6 +36,8 @@ import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .checkout_page import render, with_action
 
 API_PREFIX = "/v1.2.0-beta/tokenized/checkout"
 PAY_PATH = "/pay/"
@@ -75,6 +78,7 @@ class BkashSimulator:
         self.duplicate_callback = False
         self.server_error = False
         self.malformed = False
+        self.interactive = False  # GET bkashURL without action: a clickable page (demo)
         # state
         self.payments = {}
         self.agreements = {}
@@ -89,9 +93,9 @@ class BkashSimulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self):
+    def start(self, port=0):
         handler = type("BkashHandler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
@@ -140,6 +144,11 @@ class BkashSimulator:
         """trxIDs of payments that moved money (one per completed payment)."""
         with self.lock:
             return [p["trxID"] for p in self.payments.values() if p.get("trxID")]
+
+    def customer_cancels_agreement(self, agreement_id):
+        """The customer cancels the agreement in the bKash app (auto-debit tests)."""
+        with self.lock:
+            self.agreements[agreement_id]["agreementStatus"] = "Cancelled"
 
     def complete_payment(self, payment_id, action=None):
         """Play the customer on bkashURL; return the callback query parameters.
@@ -430,6 +439,17 @@ class _Handler(BaseHTTPRequestHandler):
         action = parse_qs(url.query).get("action", [None])[0]
         if action not in (None, "success", "failure", "cancel"):
             return self._send(400, {"message": "Bad action"})
+        if action is None and sim.interactive:
+            payment = sim.payments[payment_id]
+            page = render(
+                "bKash",
+                payment.get("merchantInvoiceNumber") or payment_id,
+                payment.get("amount", ""),
+                payment.get("currency", ""),
+                with_action(self.path, "success"),
+                with_action(self.path, "cancel"),
+            )
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
         self._send(302, b"", "text/plain", {"Location": sim.callback_url(payment_id, action)})
 
     def do_POST(self):

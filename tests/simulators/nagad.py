@@ -15,6 +15,10 @@ Switches (attributes, reset by ``reset()``): ``cancel`` (the customer aborts),
 ``bad_signature`` (initialize replies carry a wrong signature), ``amount_mismatch`` (the
 customer is charged less than asked), ``duplicate_callback`` (the browser comes back
 twice), ``server_error`` (HTTP 500).
+
+The browser's page ``GET callBackUrl[?action=pay|cancel]`` plays the customer and answers
+302 to the merchant's callback; with ``interactive`` set (the demo's simulators) the page
+without ``action`` shows ``Pay`` / ``Cancel`` buttons instead.
 """
 
 import base64
@@ -25,11 +29,13 @@ import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from .checkout_page import render, with_action
 
 BASE_PATH = "/remote-payment-gateway-1.0/api/dfs"
 REQUIRED_HEADERS = ("X-KM-Api-Version", "X-KM-IP-V4", "X-KM-Client-Type")
@@ -52,6 +58,7 @@ OUTCOMES = {
 _INIT_RE = re.compile(rf"^{BASE_PATH}/check-out/initialize/([^/]+)/([^/]+)$")
 _COMPLETE_RE = re.compile(rf"^{BASE_PATH}/check-out/complete/([^/]+)$")
 _VERIFY_RE = re.compile(rf"^{BASE_PATH}/verify/payment/([^/]+)$")
+_CHECKOUT_RE = re.compile(rf"^{BASE_PATH}/checkout/([^/]+)$")
 
 
 def generate_key_pair(bits=2048):
@@ -107,6 +114,7 @@ class NagadSimulator:
         self.payments = {}  # paymentReferenceId -> dict
         self.orders = set()
         self.requests = []  # (method, path, headers, body) as received
+        self.interactive = False  # GET callBackUrl without action: a clickable page (demo)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = None
@@ -119,14 +127,14 @@ class NagadSimulator:
         for name in SWITCHES:
             setattr(self, name, False)
 
-    def start(self):
+    def start(self, port=0):
         sim = self
 
         class Handler(_Handler):
             simulator = sim
 
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -280,12 +288,13 @@ class NagadSimulator:
 
     # The customer's part ----------------------------------------------------------------
 
-    def customer_pays(self, ref, msisdn="01700000000"):
+    def customer_pays(self, ref, msisdn="01700000000", action=None):
         """Play the customer on Nagad's page; return the callback parameter dicts.
 
-        One dict normally, the same one twice with ``duplicate_callback``.
+        One dict normally, the same one twice with ``duplicate_callback``. ``action``
+        ``cancel`` (the page's button) cancels whatever the switches say.
         """
-        if self.cancel:
+        if action == "cancel" or self.cancel:
             outcome = "cancel"
         elif self.insufficient_balance:
             outcome = "insufficient_balance"
@@ -352,11 +361,37 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout switch)
 
+    def _checkout_page(self, ref, query):
+        """The customer's page: pay or cancel, then back to the merchant (302)."""
+        sim = self.simulator
+        payment = sim.payments.get(ref)
+        action = parse_qs(query).get("action", [None])[0]
+        if payment is None or action not in (None, "pay", "cancel"):
+            return self._reply(404, b"<html><body>Unknown payment</body></html>")
+        if action is None and sim.interactive:
+            page = render(
+                "Nagad",
+                payment["orderId"],
+                payment.get("amount", ""),
+                "BDT",
+                with_action(self.path, "pay"),
+                with_action(self.path, "cancel"),
+            )
+            return self._reply(200, page.encode())
+        if payment["status"] == "Ready":  # a reload after paying just goes back
+            sim.customer_pays(ref, action=action)
+        self.send_response(302)
+        self.send_header("Location", sim.callback_url(ref))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _handle(self, method):
         sim = self.simulator
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
+        if method == "GET" and (match := _CHECKOUT_RE.match(path)):
+            return self._checkout_page(match.group(1), urlsplit(self.path).query)
         sim.requests.append((method, path, dict(self.headers), raw))
         if sim.timeout:
             sim._stopping.wait(sim.timeout_delay)

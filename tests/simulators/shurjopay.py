@@ -37,6 +37,8 @@ import urllib.request
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .checkout_page import render, with_action
+
 SANDBOX_USERNAME = "sp_sandbox"
 SANDBOX_PASSWORD = "pyyk97hu&6u6"
 STORE_ID = 1
@@ -94,9 +96,9 @@ class ShurjoPaySimulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self):
+    def start(self, port=0):
         handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -364,12 +366,21 @@ class ShurjoPaySimulator:
         item["recived_amount"] = item["received_amount"]  # ShurjoPay's own spelling, too
         return 200, [item]
 
-    def handle_checkout(self, query):
+    def handle_checkout(self, query, path="/spaycheckout/"):
         """The hosted page: ``action=pay|cancel`` plays the customer, then redirects."""
         if query.get("order_id") not in self.payments:
             return 404, "<html><body>Invalid order</body></html>", None
         if query.get("action") not in ("pay", "cancel"):
-            return 200, "<html><body>shurjoPay checkout</body></html>", None
+            record = self.payments[query["order_id"]]
+            page = render(
+                "shurjoPay",
+                record.get("customer_order_id") or query["order_id"],
+                record.get("amount", ""),
+                record.get("currency", "BDT"),
+                with_action(path, "pay"),
+                with_action(path, "cancel"),
+            )
+            return 200, page, None
         self.complete_payment(query["order_id"], cancel=query["action"] == "cancel")
         return 302, "", self.callback_url(query["order_id"])
 
@@ -400,7 +411,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         if url.path.rstrip("/") == "/spaycheckout":
-            self._send(*self.sim.handle_checkout(dict(urllib.parse.parse_qsl(url.query))))
+            query = dict(urllib.parse.parse_qsl(url.query))
+            self._send(*self.sim.handle_checkout(query, self.path))
         else:
             self._send(404, {"message": "Not found"})
 

@@ -3,7 +3,9 @@
 It keeps sessions and payments in memory and answers the real endpoints:
 
 - ``POST /gwprocess/v4/api.php`` (form) opens a session -> ``sessionkey``, ``GatewayPageURL``;
-- ``GET /EasyCheckOut/<sessionkey>`` is the hosted page (a stub the customer would see);
+- ``GET /EasyCheckOut/<sessionkey>`` is the hosted page: the amount with ``Pay`` / ``Cancel``
+  buttons; ``?action=pay|cancel`` plays the customer, sends the IPN to ``ipn_url`` and
+  answers the form the browser posts back to the merchant;
 - ``GET /validator/api/validationserverAPI.php?val_id=`` -> VALID, then VALIDATED, or
   INVALID_TRANSACTION;
 - ``GET /validator/api/merchantTransIDvalidationAPI.php`` with ``tran_id`` (query),
@@ -38,6 +40,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .checkout_page import autopost, render, with_action
 
 SESSION_PATH = "/gwprocess/v4/api.php"
 VALIDATION_PATH = "/validator/api/validationserverAPI.php"
@@ -151,9 +155,9 @@ class SSLCommerzSimulator:
         for name in SWITCHES:
             setattr(self, name, False)
 
-    def start(self):
+    def start(self, port=0):
         handler = type("Handler", (_Handler,), {"simulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sslcommerz-sim", daemon=True
@@ -200,18 +204,19 @@ class SSLCommerzSimulator:
             return self._latest(tran_id)
 
     # ------------------------------------------------------------------ the customer's part
-    def complete_payment(self, tran_id, *, sessionkey=None):
+    def complete_payment(self, tran_id, *, sessionkey=None, cancel=False):
         """Play the customer on the hosted page; return the browser post and the IPN(s).
 
         The switches decide the outcome: ``cancel`` -> CANCELLED, ``insufficient_balance``
         -> FAILED, otherwise VALID (for ``mismatch_amount`` less with ``amount_mismatch``).
+        *cancel* (the page's button) cancels whatever the switches say.
         """
         with self._lock:
             session = self.sessions[sessionkey] if sessionkey else self._latest(tran_id)
             now = datetime.datetime.now()
             session.tran_date = now.strftime("%Y-%m-%d %H:%M:%S")
             stamp = now.strftime("%y%m%d%H%M%S")
-            if self.cancel:
+            if cancel or self.cancel:
                 session.status, session.error = "CANCELLED", "Cancelled by customer"
                 redirect = session.form["cancel_url"]
             elif self.insufficient_balance:
@@ -509,11 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
             session = sim.sessions.get(key)
             if session is None:
                 return self._send(404, "Session not found", "text/html")
-            page = (
-                f"<html><body><h1>SSLCommerz sandbox</h1><p>{session.tran_id}: "
-                f"{_money(session.amount)} {session.currency}</p></body></html>"
-            )
-            return self._send(200, page, "text/html")
+            return self._checkout_page(session, params.get("action"))
         if sim.timeout:
             time.sleep(sim.timeout_delay)
         if sim.server_error:
@@ -522,6 +523,28 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(body, str):
             return self._send(status, body, "text/html")
         return self._send(status, body)
+
+    def _checkout_page(self, session, action):
+        """The hosted page: Pay / Cancel; an action settles, sends the IPN, posts back."""
+        sim = self.simulator
+        if action not in ("pay", "cancel"):
+            page = render(
+                "SSLCommerz",
+                session.tran_id,
+                _money(session.amount),
+                session.currency,
+                with_action(self.path, "pay"),
+                with_action(self.path, "cancel"),
+            )
+            return self._send(200, page, "text/html; charset=utf-8")
+        if session.status != "UNATTEMPTED":  # a reload: the outcome is already known
+            return self._send(409, "<html><body>Already completed</body></html>", "text/html")
+        checkout = sim.complete_payment(
+            session.tran_id, sessionkey=session.sessionkey, cancel=action == "cancel"
+        )
+        if checkout.ipn_url:
+            sim.deliver_ipn(checkout, timeout=5)
+        return self._send(200, autopost(checkout.redirect_url, checkout.form), "text/html")
 
     def do_GET(self):
         self._dispatch("GET")

@@ -2,6 +2,7 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 from odoo.tools.misc import split_every
 
 _logger = logging.getLogger(__name__)
@@ -137,3 +138,51 @@ class IspDemoGenerator(models.AbstractModel):
                     "amount": invoice.amount_residual / 2,
                 }
             )._create_payments()
+
+    # ---- demo currency (paying the demo bills with the Bangladeshi gateways)
+    @api.model
+    def _isp_demo_use_bdt(self):
+        """Keep the demo ISP's books in BDT, the only currency of the local gateways.
+
+        isp_base's demo sets the company to BDT, but installing accounting afterwards
+        loads the generic chart of accounts, which resets it to USD and books the
+        accounting demo entries in USD. For the demo only (never on a database without
+        isp_billing's demo data), relabel USD as BDT everywhere the company's books
+        refer to it: the amounts were meant in taka. Returns whether it changed anything.
+        """
+        if not self.env.is_superuser() and not self.env.is_admin():
+            raise AccessError(_("Only administrators can generate demo data."))
+        module = self.env["ir.module.module"].sudo().search([("name", "=", "isp_billing")])
+        bdt = self.env.ref("base.BDT")
+        company = self.env.ref("base.main_company")
+        if not module.demo or company.currency_id == bdt:
+            return False
+        usd = company.currency_id
+        bdt.sudo().active = True
+        skip = {"res.currency", "res.currency.rate", "res.country", "res.country.group"}
+        domain = [("ttype", "=", "many2one"), ("relation", "=", "res.currency")]
+        fields_ = self.env["ir.model.fields"].sudo().search([*domain, ("store", "=", True)])
+        cr = self.env.cr
+        for field in fields_:
+            model = self.env.get(field.model)
+            if field.model in skip or model is None or model._abstract or not model._auto:
+                continue
+            column = model._fields.get(field.name)
+            if column is None or not column.store or column.type != "many2one":
+                continue
+            cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = %s WHERE %s = %s",
+                    SQL.identifier(model._table),
+                    SQL.identifier(field.name),
+                    bdt.id,
+                    SQL.identifier(field.name),
+                    usd.id,
+                )
+            )
+        # Journals in the company's currency carry none.
+        cr.execute("UPDATE account_journal SET currency_id = NULL WHERE currency_id = %s", [bdt.id])
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        _logger.info("Demo ISP: the books are in BDT now (were %s)", usd.name)
+        return True
