@@ -1,4 +1,5 @@
 from . import bkash
+from . import bkash_agreement
 from . import sslcommerz
 from . import aamarpay
 from . import shurjopay

@@ -13,3 +13,7 @@ UPDATE payment_provider
        shurjopay_password_encrypted = NULL;
 UPDATE payment_provider
    SET nagad_private_key_encrypted = NULL;
+-- ---- Stripe and PayPal: Odoo blanks their keys, not PayPal's live access token
+UPDATE payment_provider
+   SET paypal_access_token = NULL,
+       paypal_access_token_expiry = '1970-01-01';

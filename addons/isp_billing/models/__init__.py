@@ -17,7 +17,9 @@ from . import account_partial_reconcile
 from . import isp_billing_dunning
 from . import account_payment
 from . import isp_payment_claim
+from . import isp_payment_mandate
 from . import account_journal
 from . import isp_demo_generator
 from . import payment_provider
 from . import payment_transaction
+from . import isp_payment_gateway_report  # after payment_provider (fee columns)

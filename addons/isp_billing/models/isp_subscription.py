@@ -391,6 +391,11 @@ class IspSubscription(models.Model):
             "recharged": lambda: self.env._(
                 "Recharged with %(amount)s; the service runs until %(expiry)s.", **values
             ),
+            # ---- auto-debit mandates
+            "mandate_failed": lambda: self.env._(
+                "The bKash auto-debit stopped after %(failures)s failed charges: %(error)s",
+                **values,
+            ),
         }
         if event_code in bodies:
             return bodies[event_code]()

@@ -1,6 +1,10 @@
 import logging
 
-from odoo import api, fields, models
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import float_repr
 
 from ..lib.gateway_bkash import BkashClient, TokenCache
 
@@ -79,7 +83,6 @@ class PaymentProvider(models.Model):
     )
 
     # ------------------------------------------------------------------ SSLCommerz fields
-    # (P2: SSLCommerz fields go here)
     sslcommerz_store_id = fields.Char(
         string="SSLCommerz Store ID",
         required_if_provider="sslcommerz",
@@ -136,7 +139,6 @@ class PaymentProvider(models.Model):
             )
 
     # ------------------------------------------------------------------ SSLCommerz computes
-    # (P2: SSLCommerz computes/inverses go here)
 
     def _compute_sslcommerz_store_passwd(self):
         # Write-only: the value is never read back into the form.
@@ -162,7 +164,6 @@ class PaymentProvider(models.Model):
         """Override of `payment`: bKash refunds (full or partial)."""
         res = super()._compute_feature_support_fields()
         self.filtered(lambda p: p.code == "bkash").support_refund = "partial"
-        # (P2: SSLCommerz feature support goes here)
         self.filtered(lambda p: p.code == "sslcommerz").support_refund = "partial"
         return res
 
@@ -210,7 +211,6 @@ class PaymentProvider(models.Model):
         )
 
     # ------------------------------------------------------------------ SSLCommerz
-    # (P2: SSLCommerz methods go here)
 
     def _sslcommerz_get_client(self):
         """An SSLCommerzClient of this provider's store; sandbox unless enabled."""
@@ -399,4 +399,58 @@ class PaymentProvider(models.Model):
             sandbox=self.state != "enabled",
             base_url=self._isp_gateway_base_url(),
             timeout=self._isp_gateway_timeout(),
+        )
+
+    # ---- Stripe and PayPal (Odoo's own providers)
+
+    def _paypal_get_api_url(self):
+        """Override of `payment_paypal`: the system parameter ``isp_billing.paypal_base_url``
+        (tests, a local sandbox) wins over PayPal's sandbox/live URL."""
+        return self._isp_gateway_base_url() or super()._paypal_get_api_url()
+
+    def _stripe_make_request(self, endpoint, *args, **kwargs):
+        """Override of `payment_stripe`: a Stripe timeout is a clear refusal, not a crash.
+
+        Odoo catches connection errors only; a read timeout would escape as a traceback.
+        Nothing was booked: the caller (portal, return, webhook) is refused and the
+        transaction stays as it was (Stripe's webhook may still report the payment).
+        """
+        try:
+            return super()._stripe_make_request(endpoint, *args, **kwargs)
+        except requests.exceptions.Timeout as exc:
+            _logger.warning("Stripe did not answer in time at %s: %s", endpoint, exc)
+            raise ValidationError(
+                _("Stripe: the API did not answer in time, please try again.")
+            ) from exc
+
+    # ---- gateway fees (gateway report)
+    isp_fee_percent = fields.Float(
+        string="Gateway Fee (%)",
+        digits=(16, 4),
+        help="Percentage of each payment the gateway keeps (e.g. 1.5 for bKash). The "
+        "gateway report shows the fee and the net amount of each payment with it.",
+    )
+    isp_fee_fixed = fields.Monetary(
+        string="Gateway Fee per Payment",
+        currency_field="main_currency_id",
+        help="Fixed amount the gateway keeps on each payment, on top of the percentage.",
+    )
+
+    @api.constrains("isp_fee_percent", "isp_fee_fixed")
+    def _check_isp_fee(self):
+        if any(p.isp_fee_percent < 0 or p.isp_fee_fixed < 0 for p in self):
+            raise ValidationError(_("A gateway fee cannot be negative."))
+
+    def _isp_compute_fee(self, amount, currency=None):
+        """The fee of a payment of ``amount`` through this provider (a Decimal)."""
+        self.ensure_one()
+        from ..lib.gateway_fees import compute_fee
+
+        currency = currency or self.main_currency_id
+        digits = currency.decimal_places if currency else 2
+        return compute_fee(
+            float_repr(amount, digits),
+            float_repr(self.isp_fee_percent, 4),
+            float_repr(self.isp_fee_fixed, digits),
+            digits,
         )

@@ -18,3 +18,8 @@ from . import test_payment_sslcommerz
 from . import test_payment_aamarpay
 from . import test_payment_shurjopay
 from . import test_payment_nagad
+from . import test_payment_stripe
+from . import test_payment_paypal
+from . import test_payment_mandate
+from . import test_payment_gateway_report
+from . import test_payment_recheck

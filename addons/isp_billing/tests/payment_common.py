@@ -27,16 +27,20 @@ if TESTS_DIR not in sys.path:
 from simulators.aamarpay import AamarPaySimulator  # noqa: E402
 from simulators.bkash import BkashSimulator  # noqa: E402
 from simulators.nagad import NagadSimulator, generate_key_pair  # noqa: E402
+from simulators.paypal import PaypalSimulator  # noqa: E402
 from simulators.shurjopay import ShurjoPaySimulator  # noqa: E402
 from simulators.sslcommerz import SSLCommerzSimulator  # noqa: E402
+from simulators.stripe import StripeSimulator  # noqa: E402
 
 __all__ = [
     "AamarPaySimulator",
     "BkashSimulator",
     "IspPaymentCommon",
     "NagadSimulator",
+    "PaypalSimulator",
     "SSLCommerzSimulator",
     "ShurjoPaySimulator",
+    "StripeSimulator",
     "generate_key_pair",
 ]
 
@@ -45,10 +49,13 @@ TODAY = date(2026, 3, 20)  # past the due date and the grace days
 
 
 class IspPaymentCommon(IspBillingCommon, HttpCase):
+    # The currency the company bills in (PayPal takes no BDT: its tests use USD).
+    isp_currency_xmlid = "base.BDT"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.currency_bdt = cls.env.ref("base.BDT")
+        cls.currency_bdt = cls.env.ref(cls.isp_currency_xmlid)
         cls.currency_bdt.active = True
         # The Bangladeshi gateways take BDT only: bill in BDT.
         cls.env.cr.execute(
