@@ -30,9 +30,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from .checkout_page import render, with_action
+from .http_base import LoopbackHttpSimulator
 
 SANDBOX_STORE_ID = "aamarpaytest"
 SANDBOX_SIGNATURE_KEY = "dbb74894e82415a2f7ff0ec3a97e4183"
@@ -63,7 +64,7 @@ SWITCHES = (
 )
 
 
-class AamarPaySimulator:
+class AamarPaySimulator(LoopbackHttpSimulator):
     def __init__(self, store_id=SANDBOX_STORE_ID, signature_key=SANDBOX_SIGNATURE_KEY):
         self.store_id = store_id
         self.signature_key = signature_key
@@ -74,43 +75,11 @@ class AamarPaySimulator:
         self.requests = []  # (method, path) of every API call, for assertions
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self, port=0):
-        handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(0.05,),
-            name="aamarpay-sim",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()  # wakes handlers sleeping for the timeout switch
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

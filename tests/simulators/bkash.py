@@ -34,10 +34,11 @@ import secrets
 import threading
 import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .checkout_page import render, with_action
+from .http_base import LoopbackHttpSimulator
 
 API_PREFIX = "/v1.2.0-beta/tokenized/checkout"
 PAY_PATH = "/pay/"
@@ -51,7 +52,7 @@ def _error(code, message):
     return {"statusCode": code, "statusMessage": message}
 
 
-class BkashSimulator:
+class BkashSimulator(LoopbackHttpSimulator):
     def __init__(
         self,
         app_key="sim-app-key",
@@ -87,44 +88,11 @@ class BkashSimulator:
         self.calls = []  # (path, body) of every API call, in order
         self.lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, port=0):
-        handler = type("BkashHandler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def root_url(self):
-        return f"http://127.0.0.1:{self.port}"
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

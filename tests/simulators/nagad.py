@@ -28,7 +28,7 @@ import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from .checkout_page import render, with_action
+from .http_base import LoopbackHttpSimulator
 
 BASE_PATH = "/remote-payment-gateway-1.0/api/dfs"
 REQUIRED_HEADERS = ("X-KM-Api-Version", "X-KM-IP-V4", "X-KM-Client-Type")
@@ -83,8 +84,10 @@ class _Refused(Exception):
         self.reason, self.message, self.status = reason, message, status
 
 
-class NagadSimulator:
+class NagadSimulator(LoopbackHttpSimulator):
     """In-memory Nagad checkout on ``127.0.0.1`` (a free port)."""
+
+    handler_attribute = "simulator"
 
     def __init__(
         self,
@@ -116,9 +119,6 @@ class NagadSimulator:
         self.requests = []  # (method, path, headers, body) as received
         self.interactive = False  # GET callBackUrl without action: a clickable page (demo)
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
         self.reset()
 
     # Life cycle -----------------------------------------------------------------------
@@ -127,38 +127,8 @@ class NagadSimulator:
         for name in SWITCHES:
             setattr(self, name, False)
 
-    def start(self, port=0):
-        sim = self
-
-        class Handler(_Handler):
-            simulator = sim
-
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()  # wakes handlers sleeping for the timeout switch
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

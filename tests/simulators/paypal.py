@@ -37,8 +37,10 @@ import threading
 import time
 import zlib
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
+
+from .http_base import LoopbackHttpSimulator
 
 
 def _error(name, message, issue=None):
@@ -52,7 +54,7 @@ def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-class PaypalSimulator:
+class PaypalSimulator(LoopbackHttpSimulator):
     def __init__(
         self, client_id="sim-client-id", client_secret="sim-secret", webhook_id="WH-SIM-1"
     ):
@@ -61,9 +63,6 @@ class PaypalSimulator:
         self.webhook_id = webhook_id
         self._sign_key = secrets.token_bytes(32)  # PayPal's own (certificate) key
         self.reset()
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     def reset(self):
         """Forget orders, tokens, calls and switches (one test each)."""
@@ -84,34 +83,8 @@ class PaypalSimulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self):
-        handler = type("PaypalHandler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

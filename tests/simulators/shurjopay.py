@@ -35,9 +35,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from .checkout_page import render, with_action
+from .http_base import LoopbackHttpSimulator
 
 SANDBOX_USERNAME = "sp_sandbox"
 SANDBOX_PASSWORD = "pyyk97hu&6u6"
@@ -75,7 +76,7 @@ SWITCHES = (
 )
 
 
-class ShurjoPaySimulator:
+class ShurjoPaySimulator(LoopbackHttpSimulator):
     def __init__(self, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD):
         self.username = username
         self.password = password
@@ -90,47 +91,11 @@ class ShurjoPaySimulator:
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self, port=0):
-        handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(0.05,),
-            name="shurjopay-sim",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()  # wakes handlers sleeping for the timeout switch
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def root_url(self):
-        return f"http://127.0.0.1:{self.port}"
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

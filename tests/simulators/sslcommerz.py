@@ -39,9 +39,10 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from .checkout_page import autopost, render, with_action
+from .http_base import LoopbackHttpSimulator
 
 SESSION_PATH = "/gwprocess/v4/api.php"
 VALIDATION_PATH = "/validator/api/validationserverAPI.php"
@@ -125,8 +126,10 @@ class _Session:
     refunds: list = field(default_factory=list)
 
 
-class SSLCommerzSimulator:
+class SSLCommerzSimulator(LoopbackHttpSimulator):
     """In-memory SSLCommerz store served over HTTP on 127.0.0.1."""
+
+    handler_attribute = "simulator"
 
     def __init__(
         self,
@@ -146,8 +149,6 @@ class SSLCommerzSimulator:
         self.sessions = {}
         self.requests = []
         self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -155,32 +156,8 @@ class SSLCommerzSimulator:
         for name in SWITCHES:
             setattr(self, name, False)
 
-    def start(self, port=0):
-        handler = type("Handler", (_Handler,), {"simulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sslcommerz-sim", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

@@ -32,8 +32,10 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .http_base import LoopbackHttpSimulator
 
 API_PREFIX = "/v1/"
 
@@ -52,7 +54,7 @@ def _error(message, type_="invalid_request_error", code=None, **extra):
     return {"error": error}
 
 
-class StripeSimulator:
+class StripeSimulator(LoopbackHttpSimulator):
     def __init__(
         self,
         secret_key="sk_test_sim",
@@ -63,9 +65,6 @@ class StripeSimulator:
         self.publishable_key = publishable_key
         self.webhook_secret = webhook_secret
         self.reset()
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
 
     def reset(self):
         """Forget objects, calls and switches (one test each)."""
@@ -85,38 +84,8 @@ class StripeSimulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self):
-        handler = type("StripeHandler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def root_url(self):
-        return f"http://127.0.0.1:{self.port}"
+    def _get_handler_class(self):
+        return _Handler
 
     @property
     def base_url(self):

@@ -1,0 +1,68 @@
+"""Lifecycle shared by the payment gateways' HTTP simulators.
+
+Each simulator serves its API with a ``BaseHTTPRequestHandler`` subclass that reaches
+the simulator through one class attribute (``sim`` unless ``handler_attribute`` says
+otherwise), on a threaded HTTP server bound to 127.0.0.1.
+"""
+
+import threading
+from functools import cached_property
+from http.server import ThreadingHTTPServer
+
+__all__ = ["LoopbackHttpSimulator"]
+
+
+class LoopbackHttpSimulator:
+    handler_attribute = "sim"
+    _server = None
+    _thread = None
+
+    @cached_property
+    def _stopping(self):
+        """Set on stop: wakes handlers sleeping for a timeout switch."""
+        return threading.Event()
+
+    def _get_handler_class(self):
+        """The request handler class serving this simulator's API."""
+        raise NotImplementedError
+
+    def start(self, port=0):
+        """Serve on 127.0.0.1:``port`` (0: any free port) in a background thread."""
+        name = type(self).__name__
+        handler = type(
+            f"{name}Handler", (self._get_handler_class(),), {self.handler_attribute: self}
+        )
+        self._stopping.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=name,
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+    @property
+    def root_url(self):
+        return f"http://127.0.0.1:{self.port}"
