@@ -44,6 +44,7 @@ __all__ = [
     "generate_key_pair",
 ]
 
+NAGAD_MERCHANT_ID = "683002007104225"
 DUE = date(2026, 3, 10)
 TODAY = date(2026, 3, 20)  # past the due date and the grace days
 
@@ -101,12 +102,16 @@ class IspPaymentCommon(IspBillingCommon, HttpCase):
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param(f"isp_billing.{code}_base_url", base_url)
         params.set_param(f"isp_billing.{code}_timeout", timeout)
-        provider = cls.env.ref(f"isp_billing.payment_provider_{code}")
-        method = cls.env.ref(f"isp_billing.payment_method_{code}")
-        method.active = True
-        journal = cls.env["account.journal"]._isp_get_payment_journal(
-            code if code in ("bkash", "nagad") else "bank", cls.company
+        return cls._enable_provider(
+            cls.env.ref(f"isp_billing.payment_provider_{code}"),
+            cls.env.ref(f"isp_billing.payment_method_{code}"),
+            code if code in ("bkash", "nagad") else "bank",
+            **vals,
         )
+
+    @classmethod
+    def _enable_provider(cls, provider, method, journal_method="bank", **vals):
+        """``provider`` in test mode for the company, paying with ``method``."""
         provider.write(
             {
                 "state": "test",
@@ -115,8 +120,62 @@ class IspPaymentCommon(IspBillingCommon, HttpCase):
                 **vals,
             }
         )
-        provider.journal_id = journal
+        method.active = True  # (once a provider of it is enabled)
+        provider.journal_id = cls.env["account.journal"]._isp_get_payment_journal(
+            journal_method, cls.company
+        )
         return provider
+
+    @classmethod
+    def _setup_gateway(cls, code, timeout="2"):
+        """Start the simulator of gateway ``code`` and configure its provider against it.
+
+        Sets ``cls.sim`` and ``cls.provider`` (and ``cls.merchant_private_pem`` for Nagad).
+        """
+        if code == "bkash":
+            cls.sim = cls._start_simulator(BkashSimulator)
+            credentials = {
+                "bkash_app_key": cls.sim.app_key,
+                "bkash_app_secret": cls.sim.app_secret,
+                "bkash_username": cls.sim.username,
+                "bkash_password": cls.sim.password,
+            }
+        elif code == "nagad":
+            cls.merchant_private_pem, merchant_public_pem = generate_key_pair()
+            cls.sim = cls._start_simulator(
+                NagadSimulator,
+                merchant_id=NAGAD_MERCHANT_ID,
+                merchant_public_key_pem=merchant_public_pem,
+            )
+            credentials = {
+                "nagad_merchant_id": NAGAD_MERCHANT_ID,
+                "nagad_merchant_number": cls.sim.merchant_number,
+                "nagad_public_key": cls.sim.public_key_pem,
+                "nagad_private_key": cls.merchant_private_pem,
+            }
+        elif code == "sslcommerz":
+            cls.sim = cls._start_simulator(SSLCommerzSimulator)
+            credentials = {
+                "sslcommerz_store_id": cls.sim.store_id,
+                "sslcommerz_store_passwd": cls.sim.store_passwd,
+            }
+        elif code == "aamarpay":
+            cls.sim = cls._start_simulator(AamarPaySimulator)
+            credentials = {
+                "aamarpay_store_id": cls.sim.store_id,
+                "aamarpay_signature_key": cls.sim.signature_key,
+            }
+        elif code == "shurjopay":
+            cls.sim = cls._start_simulator(ShurjoPaySimulator)
+            credentials = {
+                "shurjopay_prefix": "ISP",
+                "shurjopay_username": cls.sim.username,
+                "shurjopay_password": cls.sim.password,
+            }
+        else:
+            raise ValueError(f"no simulator for {code!r}")
+        cls.provider = cls._setup_provider(code, cls.sim.base_url, timeout=timeout, **credentials)
+        return cls.provider
 
     def _start_payment(self, provider, invoice=None, amount=None):
         """Start paying ``invoice`` as the customer does on the invoice portal.

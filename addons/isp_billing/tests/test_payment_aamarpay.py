@@ -7,7 +7,7 @@ from lxml import html
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .payment_common import AamarPaySimulator, IspPaymentCommon
+from .payment_common import IspPaymentCommon
 
 TX_LOGGER = "odoo.addons.isp_billing.models.payment_transaction"
 CONTROLLER_LOGGER = "odoo.addons.isp_billing.controllers.aamarpay"
@@ -20,13 +20,7 @@ class TestPaymentAamarPay(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(AamarPaySimulator)
-        cls.provider = cls._setup_provider(
-            "aamarpay",
-            cls.sim.base_url,
-            aamarpay_store_id=cls.sim.store_id,
-            aamarpay_signature_key=cls.sim.signature_key,
-        )
+        cls._setup_gateway("aamarpay")
 
     def setUp(self):
         super().setUp()

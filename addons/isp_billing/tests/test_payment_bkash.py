@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .payment_common import BkashSimulator, IspPaymentCommon
+from .payment_common import IspPaymentCommon
 
 TX_LOGGER = "odoo.addons.isp_billing.models.payment_transaction"
 CONTROLLER_LOGGER = "odoo.addons.isp_billing.controllers.bkash"
@@ -20,16 +20,7 @@ class TestPaymentBkash(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(BkashSimulator)
-        cls.provider = cls._setup_provider(
-            "bkash",
-            cls.sim.base_url,
-            timeout="0.5",
-            bkash_app_key=cls.sim.app_key,
-            bkash_app_secret=cls.sim.app_secret,
-            bkash_username=cls.sim.username,
-            bkash_password=cls.sim.password,
-        )
+        cls._setup_gateway("bkash", timeout="0.5")
 
     def setUp(self):
         super().setUp()

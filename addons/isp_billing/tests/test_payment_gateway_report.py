@@ -30,22 +30,13 @@ class TestPaymentGatewayReport(IspPaymentCommon):
             sslcommerz_store_id="store",
         )
         # Odoo's own providers (Stripe, PayPal ...) are in the report as well
-        cls.other = cls.env.ref("payment.payment_provider_paypal")
-        cls.other.write(
-            {
-                "state": "test",
-                "company_id": cls.company.id,
-                "paypal_email_account": "isp@example.com",
-                "paypal_client_id": "client",
-                "paypal_client_secret": "secret",
-                "isp_fee_fixed": 5.0,
-            }
-        )
-        paypal = cls.env.ref("payment.payment_method_paypal")
-        paypal.active = True
-        cls.other.payment_method_ids = [(6, 0, paypal.ids)]
-        cls.other.journal_id = cls.env["account.journal"]._isp_get_payment_journal(
-            "bank", cls.company
+        cls.other = cls._enable_provider(
+            cls.env.ref("payment.payment_provider_paypal"),
+            cls.env.ref("payment.payment_method_paypal"),
+            paypal_email_account="isp@example.com",
+            paypal_client_id="client",
+            paypal_client_secret="secret",
+            isp_fee_fixed=5.0,
         )
         cls.now = fields.Datetime.now()
         cls.tx_paid = cls._tx(cls.bkash, 115.0, "done", DAY1_UTC, invoice=cls.invoice)

@@ -3,7 +3,7 @@ from odoo.tests import common as odoo_test_common
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .payment_common import TODAY, BkashSimulator, IspPaymentCommon
+from .payment_common import TODAY, IspPaymentCommon
 
 # queue_job's test helpers register themselves in SETATTR_SOURCES, which this Odoo 18
 # build no longer has; give them the empty registry they expect.
@@ -25,16 +25,7 @@ class TestPaymentMandate(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(BkashSimulator)
-        cls.provider = cls._setup_provider(
-            "bkash",
-            cls.sim.base_url,
-            timeout="0.5",
-            bkash_app_key=cls.sim.app_key,
-            bkash_app_secret=cls.sim.app_secret,
-            bkash_username=cls.sim.username,
-            bkash_password=cls.sim.password,
-        )
+        cls._setup_gateway("bkash", timeout="0.5")
         cls.Mandate = cls.env["isp.payment.mandate"]
 
     def setUp(self):

@@ -3,11 +3,10 @@ import threading
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .payment_common import IspPaymentCommon, NagadSimulator, generate_key_pair
+from .payment_common import IspPaymentCommon
 
 TX_LOGGER = "odoo.addons.isp_billing.models.payment_transaction"
 CONTROLLER_LOGGER = "odoo.addons.isp_billing.controllers.nagad"
-MERCHANT_ID = "683002007104225"
 
 
 @tagged("post_install", "-at_install")
@@ -17,18 +16,7 @@ class TestPaymentNagad(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.merchant_private_pem, merchant_public_pem = generate_key_pair()
-        cls.sim = cls._start_simulator(
-            NagadSimulator, merchant_id=MERCHANT_ID, merchant_public_key_pem=merchant_public_pem
-        )
-        cls.provider = cls._setup_provider(
-            "nagad",
-            cls.sim.base_url,
-            nagad_merchant_id=MERCHANT_ID,
-            nagad_merchant_number=cls.sim.merchant_number,
-            nagad_public_key=cls.sim.public_key_pem,
-            nagad_private_key=cls.merchant_private_pem,
-        )
+        cls._setup_gateway("nagad")
 
     def setUp(self):
         super().setUp()

@@ -36,22 +36,13 @@ class TestPaymentPaypal(IspPaymentCommon):
         cls.env["ir.config_parameter"].sudo().set_param(
             "isp_billing.paypal_base_url", cls.sim.base_url
         )
-        method = cls.env.ref("payment.payment_method_paypal")
-        cls.provider = cls.env.ref("payment.payment_provider_paypal")
-        cls.provider.write(
-            {
-                "state": "test",
-                "company_id": cls.company.id,
-                "paypal_email_account": "isp@example.com",
-                "paypal_client_id": cls.sim.client_id,
-                "paypal_client_secret": cls.sim.client_secret,
-                "paypal_webhook_id": cls.sim.webhook_id,
-                "payment_method_ids": [(6, 0, method.ids)],
-            }
-        )
-        method.active = True  # once a provider of it is enabled
-        cls.provider.journal_id = cls.env["account.journal"]._isp_get_payment_journal(
-            "bank", cls.company
+        cls.provider = cls._enable_provider(
+            cls.env.ref("payment.payment_provider_paypal"),
+            cls.env.ref("payment.payment_method_paypal"),
+            paypal_email_account="isp@example.com",
+            paypal_client_id=cls.sim.client_id,
+            paypal_client_secret=cls.sim.client_secret,
+            paypal_webhook_id=cls.sim.webhook_id,
         )
 
     def setUp(self):

@@ -10,13 +10,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .payment_common import (
-    AamarPaySimulator,
-    BkashSimulator,
     IspPaymentCommon,
-    NagadSimulator,
-    ShurjoPaySimulator,
-    SSLCommerzSimulator,
-    generate_key_pair,
 )
 
 MUTED = ("odoo.addons.isp_billing.models.payment_transaction", "odoo.addons.payment")
@@ -63,16 +57,7 @@ class TestRecheckBkash(RecheckCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(BkashSimulator)
-        cls.provider = cls._setup_provider(
-            "bkash",
-            cls.sim.base_url,
-            timeout="0.5",
-            bkash_app_key=cls.sim.app_key,
-            bkash_app_secret=cls.sim.app_secret,
-            bkash_username=cls.sim.username,
-            bkash_password=cls.sim.password,
-        )
+        cls._setup_gateway("bkash", timeout="0.5")
 
     def setUp(self):
         super().setUp()
@@ -221,14 +206,7 @@ class TestRecheckSSLCommerz(RecheckCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(SSLCommerzSimulator)
-        cls.provider = cls._setup_provider(
-            "sslcommerz",
-            cls.sim.base_url,
-            timeout="0.5",
-            sslcommerz_store_id=cls.sim.store_id,
-            sslcommerz_store_passwd=cls.sim.store_passwd,
-        )
+        cls._setup_gateway("sslcommerz", timeout="0.5")
 
     def setUp(self):
         super().setUp()
@@ -280,19 +258,7 @@ class TestRecheckNagad(RecheckCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        private_pem, public_pem = generate_key_pair()
-        cls.sim = cls._start_simulator(
-            NagadSimulator, merchant_id="683002007104225", merchant_public_key_pem=public_pem
-        )
-        cls.provider = cls._setup_provider(
-            "nagad",
-            cls.sim.base_url,
-            timeout="0.5",
-            nagad_merchant_id="683002007104225",
-            nagad_merchant_number=cls.sim.merchant_number,
-            nagad_public_key=cls.sim.public_key_pem,
-            nagad_private_key=private_pem,
-        )
+        cls._setup_gateway("nagad", timeout="0.5")
 
     def setUp(self):
         super().setUp()
@@ -327,14 +293,7 @@ class TestRecheckAamarPay(RecheckCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(AamarPaySimulator)
-        cls.provider = cls._setup_provider(
-            "aamarpay",
-            cls.sim.base_url,
-            timeout="0.5",
-            aamarpay_store_id=cls.sim.store_id,
-            aamarpay_signature_key=cls.sim.signature_key,
-        )
+        cls._setup_gateway("aamarpay", timeout="0.5")
 
     def setUp(self):
         super().setUp()
@@ -362,15 +321,7 @@ class TestRecheckShurjoPay(RecheckCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(ShurjoPaySimulator)
-        cls.provider = cls._setup_provider(
-            "shurjopay",
-            cls.sim.base_url,
-            timeout="0.5",
-            shurjopay_prefix="ISP",
-            shurjopay_username=cls.sim.username,
-            shurjopay_password=cls.sim.password,
-        )
+        cls._setup_gateway("shurjopay", timeout="0.5")
 
     def setUp(self):
         super().setUp()

@@ -3,7 +3,7 @@ import threading
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .payment_common import IspPaymentCommon, ShurjoPaySimulator
+from .payment_common import IspPaymentCommon
 
 TX_LOGGER = "odoo.addons.isp_billing.models.payment_transaction"
 CONTROLLER_LOGGER = "odoo.addons.isp_billing.controllers.shurjopay"
@@ -16,14 +16,7 @@ class TestPaymentShurjoPay(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(ShurjoPaySimulator)
-        cls.provider = cls._setup_provider(
-            "shurjopay",
-            cls.sim.base_url,
-            shurjopay_prefix="ISP",
-            shurjopay_username=cls.sim.username,
-            shurjopay_password=cls.sim.password,
-        )
+        cls._setup_gateway("shurjopay")
 
     def setUp(self):
         super().setUp()

@@ -1,7 +1,7 @@
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .payment_common import IspPaymentCommon, SSLCommerzSimulator
+from .payment_common import IspPaymentCommon
 
 IPN_ROUTE = "/payment/sslcommerz/ipn"
 MUTED = ("odoo.addons.isp_billing.models.payment_transaction", "odoo.addons.payment")
@@ -14,14 +14,7 @@ class TestPaymentSSLCommerz(IspPaymentCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = cls._start_simulator(SSLCommerzSimulator)
-        cls.provider = cls._setup_provider(
-            "sslcommerz",
-            cls.sim.base_url,
-            timeout="0.5",
-            sslcommerz_store_id=cls.sim.store_id,
-            sslcommerz_store_passwd=cls.sim.store_passwd,
-        )
+        cls._setup_gateway("sslcommerz", timeout="0.5")
 
     def setUp(self):
         super().setUp()

@@ -37,21 +37,12 @@ class TestPaymentStripe(IspPaymentCommon):
         cls.startClassPatcher(
             patch.object(stripe_provider_module.requests, "request", cls._stripe_transport)
         )
-        method = cls.env.ref("payment.payment_method_card")
-        cls.provider = cls.env.ref("payment.payment_provider_stripe")
-        cls.provider.write(
-            {
-                "state": "test",
-                "company_id": cls.company.id,
-                "stripe_publishable_key": cls.sim.publishable_key,
-                "stripe_secret_key": cls.sim.secret_key,
-                "stripe_webhook_secret": cls.sim.webhook_secret,
-                "payment_method_ids": [(6, 0, method.ids)],
-            }
-        )
-        method.active = True  # once a provider of it is enabled
-        cls.provider.journal_id = cls.env["account.journal"]._isp_get_payment_journal(
-            "bank", cls.company
+        cls.provider = cls._enable_provider(
+            cls.env.ref("payment.payment_provider_stripe"),
+            cls.env.ref("payment.payment_method_card"),
+            stripe_publishable_key=cls.sim.publishable_key,
+            stripe_secret_key=cls.sim.secret_key,
+            stripe_webhook_secret=cls.sim.webhook_secret,
         )
 
     @classmethod
