@@ -26,6 +26,18 @@ ISP_DEFAULT_PAYMENT_METHOD_CODES = {
 BASE_URL_PARAM = "isp_billing.%s_base_url"
 TIMEOUT_PARAM = "isp_billing.%s_timeout"
 DEFAULT_TIMEOUT = 10
+# Write-only credential fields (the form) and the encrypted column each one fills.
+ISP_SECRET_FIELDS = {
+    "bkash_app_key": "bkash_app_key_encrypted",
+    "bkash_app_secret": "bkash_app_secret_encrypted",
+    "bkash_username": "bkash_username_encrypted",
+    "bkash_password": "bkash_password_encrypted",
+    "sslcommerz_store_passwd": "sslcommerz_store_passwd_encrypted",
+    "aamarpay_signature_key": "aamarpay_signature_key_encrypted",
+    "shurjopay_username": "shurjopay_username_encrypted",
+    "shurjopay_password": "shurjopay_password_encrypted",
+    "nagad_private_key": "nagad_private_key_encrypted",
+}
 # One token cache per worker process: bKash limits how often tokens are granted.
 _BKASH_TOKEN_CACHE = TokenCache()
 
@@ -52,29 +64,29 @@ class PaymentProvider(models.Model):
     bkash_password_encrypted = fields.Char(copy=False, groups="base.group_system")
     bkash_app_key = fields.Char(
         string="bKash App Key",
-        compute="_compute_bkash_credentials",
-        inverse="_inverse_bkash_app_key",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     bkash_app_secret = fields.Char(
         string="bKash App Secret",
-        compute="_compute_bkash_credentials",
-        inverse="_inverse_bkash_app_secret",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     bkash_username = fields.Char(
         string="bKash Username",
-        compute="_compute_bkash_credentials",
-        inverse="_inverse_bkash_username",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     bkash_password = fields.Char(
         string="bKash Password",
-        compute="_compute_bkash_credentials",
-        inverse="_inverse_bkash_password",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
@@ -91,8 +103,8 @@ class PaymentProvider(models.Model):
     sslcommerz_store_passwd_encrypted = fields.Char(copy=False, groups="base.group_system")
     sslcommerz_store_passwd = fields.Char(
         string="SSLCommerz Store Password",
-        compute="_compute_sslcommerz_store_passwd",
-        inverse="_inverse_sslcommerz_store_passwd",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
@@ -100,30 +112,7 @@ class PaymentProvider(models.Model):
         compute="_compute_sslcommerz_has_credentials", groups="base.group_system"
     )
 
-    # ------------------------------------------------------------------ bKash computes
-
-    def _compute_bkash_credentials(self):
-        # Write-only: the values are never read back into the form.
-        self.bkash_app_key = False
-        self.bkash_app_secret = False
-        self.bkash_username = False
-        self.bkash_password = False
-
-    def _inverse_bkash_app_key(self):
-        for provider in self.filtered("bkash_app_key"):
-            provider._isp_set_secret("bkash_app_key_encrypted", provider.bkash_app_key)
-
-    def _inverse_bkash_app_secret(self):
-        for provider in self.filtered("bkash_app_secret"):
-            provider._isp_set_secret("bkash_app_secret_encrypted", provider.bkash_app_secret)
-
-    def _inverse_bkash_username(self):
-        for provider in self.filtered("bkash_username"):
-            provider._isp_set_secret("bkash_username_encrypted", provider.bkash_username)
-
-    def _inverse_bkash_password(self):
-        for provider in self.filtered("bkash_password"):
-            provider._isp_set_secret("bkash_password_encrypted", provider.bkash_password)
+    # ------------------------------------------------------------------ bKash
 
     @api.depends("bkash_app_key_encrypted", "bkash_password_encrypted")
     def _compute_bkash_has_credentials(self):
@@ -138,17 +127,7 @@ class PaymentProvider(models.Model):
                 )
             )
 
-    # ------------------------------------------------------------------ SSLCommerz computes
-
-    def _compute_sslcommerz_store_passwd(self):
-        # Write-only: the value is never read back into the form.
-        self.sslcommerz_store_passwd = False
-
-    def _inverse_sslcommerz_store_passwd(self):
-        for provider in self.filtered("sslcommerz_store_passwd"):
-            provider._isp_set_secret(
-                "sslcommerz_store_passwd_encrypted", provider.sslcommerz_store_passwd
-            )
+    # ------------------------------------------------------------------ SSLCommerz
 
     @api.depends("sslcommerz_store_id", "sslcommerz_store_passwd_encrypted")
     def _compute_sslcommerz_has_credentials(self):
@@ -159,6 +138,18 @@ class PaymentProvider(models.Model):
             )
 
     # ------------------------------------------------------------------ common
+
+    def _compute_isp_secrets(self):
+        # Write-only: the values are never read back into the form.
+        for name in ISP_SECRET_FIELDS:
+            self[name] = False
+
+    def _inverse_isp_secrets(self):
+        """Encrypt each credential typed in the form into its column (blank: unchanged)."""
+        for provider in self:
+            for name, column in ISP_SECRET_FIELDS.items():
+                if provider[name]:
+                    provider._isp_set_secret(column, provider[name])
 
     def _compute_feature_support_fields(self):
         """Override of `payment`: bKash refunds (full or partial)."""
@@ -234,24 +225,14 @@ class PaymentProvider(models.Model):
     aamarpay_signature_key_encrypted = fields.Char(copy=False, groups="base.group_system")
     aamarpay_signature_key = fields.Char(
         string="aamarPay Signature Key",
-        compute="_compute_aamarpay_signature_key",
-        inverse="_inverse_aamarpay_signature_key",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     aamarpay_has_credentials = fields.Boolean(
         compute="_compute_aamarpay_has_credentials", groups="base.group_system"
     )
-
-    def _compute_aamarpay_signature_key(self):
-        # Write-only: the value is never read back into the form.
-        self.aamarpay_signature_key = False
-
-    def _inverse_aamarpay_signature_key(self):
-        for provider in self.filtered("aamarpay_signature_key"):
-            provider._isp_set_secret(
-                "aamarpay_signature_key_encrypted", provider.aamarpay_signature_key
-            )
 
     @api.depends("aamarpay_store_id", "aamarpay_signature_key_encrypted")
     def _compute_aamarpay_has_credentials(self):
@@ -285,34 +266,21 @@ class PaymentProvider(models.Model):
     shurjopay_password_encrypted = fields.Char(copy=False, groups="base.group_system")
     shurjopay_username = fields.Char(
         string="shurjoPay Username",
-        compute="_compute_shurjopay_credentials",
-        inverse="_inverse_shurjopay_username",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     shurjopay_password = fields.Char(
         string="shurjoPay Password",
-        compute="_compute_shurjopay_credentials",
-        inverse="_inverse_shurjopay_password",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     shurjopay_has_credentials = fields.Boolean(
         compute="_compute_shurjopay_has_credentials", groups="base.group_system"
     )
-
-    def _compute_shurjopay_credentials(self):
-        # Write-only: the values are never read back into the form.
-        self.shurjopay_username = False
-        self.shurjopay_password = False
-
-    def _inverse_shurjopay_username(self):
-        for provider in self.filtered("shurjopay_username"):
-            provider._isp_set_secret("shurjopay_username_encrypted", provider.shurjopay_username)
-
-    def _inverse_shurjopay_password(self):
-        for provider in self.filtered("shurjopay_password"):
-            provider._isp_set_secret("shurjopay_password_encrypted", provider.shurjopay_password)
 
     @api.depends("shurjopay_prefix", "shurjopay_username_encrypted", "shurjopay_password_encrypted")
     def _compute_shurjopay_has_credentials(self):
@@ -353,8 +321,8 @@ class PaymentProvider(models.Model):
     nagad_private_key_encrypted = fields.Text(copy=False, groups="base.group_system")
     nagad_private_key = fields.Text(
         string="Nagad Merchant Private Key",
-        compute="_compute_nagad_private_key",
-        inverse="_inverse_nagad_private_key",
+        compute="_compute_isp_secrets",
+        inverse="_inverse_isp_secrets",
         groups="base.group_system",
         help="The merchant's private key (PEM). Type a new value to replace the current "
         "one. It is stored encrypted.",
@@ -362,14 +330,6 @@ class PaymentProvider(models.Model):
     nagad_has_credentials = fields.Boolean(
         compute="_compute_nagad_has_credentials", groups="base.group_system"
     )
-
-    def _compute_nagad_private_key(self):
-        # Write-only: the value is never read back into the form.
-        self.nagad_private_key = False
-
-    def _inverse_nagad_private_key(self):
-        for provider in self.filtered("nagad_private_key"):
-            provider._isp_set_secret("nagad_private_key_encrypted", provider.nagad_private_key)
 
     @api.depends("nagad_merchant_id", "nagad_public_key", "nagad_private_key_encrypted")
     def _compute_nagad_has_credentials(self):
