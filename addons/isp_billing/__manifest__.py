@@ -55,6 +55,7 @@
         "views/isp_billing_menus.xml",
         "views/isp_payment_mandate_views.xml",
         "views/isp_payment_mandate_templates.xml",
+        "views/isp_payment_portal_templates.xml",
         "views/payment_provider_views.xml",
         "views/payment_templates.xml",
         "data/payment_provider_data.xml",

@@ -4,3 +4,4 @@ from . import sslcommerz
 from . import aamarpay
 from . import shurjopay
 from . import nagad
+from . import portal

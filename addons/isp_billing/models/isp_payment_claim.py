@@ -534,3 +534,30 @@ class IspPaymentClaim(models.Model):
         for claim in self:
             claim._isp_reject(claim.rejection_reason)
         return True
+
+    # ---- portal (the subscriber's own claims)
+    @api.model
+    def _isp_portal_submit_claim(
+        self, partner, method, transaction_ref, amount, sender=None, subscription=None
+    ):
+        """:meth:`_isp_submit_claim` for a subscriber in the portal.
+
+        A transaction id already claimed or recorded is refused without naming the
+        claim or payment it belongs to: they may be another subscriber's.
+        """
+        reference = self.env["account.payment"]._isp_normalize_transaction_ref(transaction_ref)
+        if method in dict(CLAIM_METHODS) and reference:
+            try:
+                self._check_transaction_free(method, reference)
+            except ValidationError as exc:
+                raise ValidationError(
+                    _(
+                        "The %(method)s transaction %(reference)s has already been submitted; "
+                        "a transaction can be claimed once only.",
+                        method=self._method_label(method),
+                        reference=reference,
+                    )
+                ) from exc
+        return self._isp_submit_claim(
+            partner, method, transaction_ref, amount, sender=sender, subscription=subscription
+        )

@@ -1,5 +1,7 @@
 import logging
 
+import psycopg2.errors
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -465,3 +467,68 @@ class IspPaymentMandate(models.Model):
         if not user or user._is_superuser() or user.share or not user.active:
             return self.env["res.users"]
         return user
+
+    # ---- portal (the subscriber's own auto-debit)
+
+    @api.model
+    def _isp_get_portal_provider(self, company):
+        """The bKash provider subscribers of ``company`` may set up auto-debit with."""
+        Provider = self.env["payment.provider"]
+        return Provider.search(
+            [
+                ("code", "=", "bkash"),
+                ("state", "in", ("enabled", "test")),
+                *Provider._check_company_domain(company),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _isp_portal_start(self, subscription):
+        """Create (or reuse the pending) mandate of ``subscription`` and ask bKash for
+        the agreement; the subscriber approves it at the returned mandate's
+        ``approval_url``. Nothing is kept when bKash does not answer."""
+        subscription.ensure_one()
+        provider = self._isp_get_portal_provider(subscription.company_id)
+        if not provider:
+            raise UserError(_("bKash auto-debit is not available at the moment."))
+        with self.env.cr.savepoint():
+            mandate = self.search(
+                [("subscription_id", "=", subscription.id), ("state", "in", LIVE_STATES)],
+                limit=1,
+            )
+            if mandate.state == "active":
+                raise UserError(
+                    _(
+                        "Auto-debit is already active for %(subscription)s.",
+                        subscription=subscription.display_name,
+                    )
+                )
+            if not mandate:
+                try:
+                    with self.env.cr.savepoint():
+                        mandate = self.create(
+                            {"subscription_id": subscription.id, "provider_id": provider.id}
+                        )
+                except psycopg2.errors.UniqueViolation as exc:
+                    # A second click created it meanwhile.
+                    raise UserError(
+                        _("Auto-debit is being set up already; reload the page.")
+                    ) from exc
+            mandate.action_start()
+        return mandate
+
+    @api.model
+    def _isp_portal_stop(self, subscription):
+        """Cancel the live mandate of ``subscription`` (at bKash too)."""
+        mandates = self.search(
+            [("subscription_id", "=", subscription.id), ("state", "in", LIVE_STATES)]
+        )
+        if not mandates:
+            raise UserError(
+                _(
+                    "%(subscription)s has no auto-debit to stop.",
+                    subscription=subscription.display_name,
+                )
+            )
+        return mandates.action_cancel()
