@@ -20,5 +20,17 @@
     "data": [
         "security/isp_portal_groups.xml",
         "views/isp_portal_menus.xml",
+        # ---- settings
+        "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
+        # ---- subscriber home
+        "security/isp_portal_notice_security.xml",
+        "views/isp_portal_notice_views.xml",
+        "views/portal_connection_templates.xml",
+        # ---- pay-bill API
+        "security/isp_paybill_key_security.xml",
+        "views/isp_paybill_key_views.xml",
+        # ---- hotspot
+        "views/hotspot_templates.xml",
     ],
 }

@@ -1,0 +1,246 @@
+from odoo import _, fields, http
+from odoo.addons.isp_billing.controllers.portal import IspBillingPortal
+from odoo.http import request
+
+from ..lib import usage as usage_lib
+
+HISTORY_LIMIT = 5
+USAGE_DAYS = 30
+UNPAID_STATES = ("not_paid", "partial")
+
+
+class IspConnectionPortal(IspBillingPortal):
+    """The subscriber's home: status, bills, usage, live traffic and notices.
+
+    Every read is ``sudo()`` limited to the logged-in user's commercial partner
+    (``_isp_get_subscriptions`` / ``_isp_get_subscription`` of isp_billing).
+    """
+
+    # ------------------------------------------------------------------ helpers
+
+    def _isp_portal_company(self):
+        return request.env.user.sudo().company_id
+
+    def _get_isp_state_labels(self):
+        Subscription = request.env["isp.subscription"]
+        return dict(Subscription._fields["state"]._description_selection(request.env))
+
+    def _get_isp_state_badge(self, state):
+        return {
+            "active": "text-bg-success",
+            "suspended": "text-bg-warning",
+            "expired": "text-bg-danger",
+            "terminated": "text-bg-secondary",
+        }.get(state, "text-bg-light")
+
+    def _get_isp_pending_invoices_domain(self, subscription, partner):
+        return [
+            ("isp_subscription_id", "=", subscription.id),
+            ("partner_id", "child_of", partner.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", UNPAID_STATES),
+        ]
+
+    def _get_isp_recent_invoices_domain(self, subscription, partner):
+        return [
+            ("isp_subscription_id", "=", subscription.id),
+            ("partner_id", "child_of", partner.id),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("state", "=", "posted"),
+        ]
+
+    def _get_isp_recent_payments_domain(self, partner):
+        return [
+            ("partner_id", "child_of", partner.id),
+            ("partner_type", "=", "customer"),
+            ("payment_type", "=", "inbound"),
+            ("state", "in", ("in_process", "paid")),
+        ]
+
+    def _prepare_isp_usage_values(self, subscription):
+        end = fields.Date.context_today(subscription)
+        series = usage_lib.daily_series([], end, USAGE_DAYS)
+        rows = (
+            request.env["isp.usage.daily"]
+            .sudo()
+            .search_read(
+                [
+                    ("subscription_id", "=", subscription.id),
+                    ("date", ">=", series[0]["date"]),
+                    ("date", "<=", end),
+                ],
+                ["date", "download_bytes", "upload_bytes"],
+            )
+        )
+        series = usage_lib.daily_series(
+            [(row["date"], row["download_bytes"], row["upload_bytes"]) for row in rows],
+            end,
+            USAGE_DAYS,
+        )
+        bars = usage_lib.chart_bars(series)
+        for bar in bars:
+            bar["label"] = _(
+                "%(date)s: %(total)s (download %(download)s, upload %(upload)s)",
+                date=fields.Date.to_string(bar["date"]),
+                total=usage_lib.format_bytes(bar["total"]),
+                download=usage_lib.format_bytes(bar["download"]),
+                upload=usage_lib.format_bytes(bar["upload"]),
+            )
+        return {
+            "usage_bars": bars,
+            "usage_total": usage_lib.format_bytes(sum(bar["total"] for bar in bars)),
+            "usage_download": usage_lib.format_bytes(sum(bar["download"] for bar in bars)),
+            "usage_upload": usage_lib.format_bytes(sum(bar["upload"] for bar in bars)),
+            "usage_days": USAGE_DAYS,
+        }
+
+    def _prepare_isp_connection_values(self, subscription_id=None):
+        partner = self._isp_portal_partner()
+        company = self._isp_portal_company()
+        subscriptions = self._isp_get_subscriptions()
+        # the connection in service first
+        subscription = subscriptions.sorted(lambda sub: sub.state != "active")[:1]
+        if subscription_id:
+            subscription = self._isp_get_subscription(subscription_id)
+        values = {
+            "page_name": "isp_connection",
+            "subscriptions": subscriptions,
+            "subscription": subscription,
+            "company": company,
+            "show_usage": company.isp_portal_show_usage,
+            "show_live_traffic": company.isp_portal_show_live_traffic,
+            "show_history": company.isp_portal_show_history,
+            "show_notices": company.isp_portal_show_notices,
+            "speed_test_url": company.isp_portal_speed_test_url,
+        }
+        if not subscription:
+            return values
+        Move = request.env["account.move"].sudo()
+        pending = Move.search(
+            self._get_isp_pending_invoices_domain(subscription, partner),
+            order="invoice_date_due, id",
+        )
+        values.update(
+            state_label=self._get_isp_state_labels().get(subscription.state, subscription.state),
+            state_badge=self._get_isp_state_badge(subscription.state),
+            pending_invoices=pending,
+            amount_due=sum(pending.mapped("amount_residual")),
+            currency=subscription.company_id.currency_id,
+        )
+        if company.isp_portal_show_history:
+            values.update(
+                recent_invoices=Move.search(
+                    self._get_isp_recent_invoices_domain(subscription, partner),
+                    order="invoice_date desc, id desc",
+                    limit=HISTORY_LIMIT,
+                ),
+                recent_payments=request.env["account.payment"]
+                .sudo()
+                .search(
+                    self._get_isp_recent_payments_domain(partner),
+                    order="date desc, id desc",
+                    limit=HISTORY_LIMIT,
+                ),
+            )
+        if company.isp_portal_show_usage:
+            values.update(self._prepare_isp_usage_values(subscription))
+        if company.isp_portal_show_notices:
+            values["notices"] = request.env["isp.portal.notice"]._get_notices_for_subscriptions(
+                subscription
+            )
+        return values
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        # subscribers may install the portal as a web app
+        partner = self._isp_portal_partner()
+        values["isp_webmanifest"] = bool(
+            request.env["isp.subscription"]
+            .sudo()
+            .search_count(self._isp_get_subscriptions_domain(partner), limit=1)
+        )
+        return values
+
+    # ------------------------------------------------------------------ routes
+
+    @http.route("/my/connection", type="http", auth="user", website=True, methods=["GET"])
+    def portal_my_connection(self, subscription_id=None, **kw):
+        values = self._prepare_portal_layout_values()
+        values.update(self._prepare_isp_connection_values(subscription_id))
+        if subscription_id and not values["subscription"]:
+            raise request.not_found()
+        return request.render("isp_portal.portal_my_connection", values)
+
+    @http.route("/my/connection/live", type="json", auth="user", website=True)
+    def portal_my_connection_live(self, subscription_id=None, **kw):
+        """One live traffic sample of the user's own subscription."""
+        if not self._isp_portal_company().isp_portal_show_live_traffic:
+            return {"error": "disabled", "message": _("Live traffic is not available.")}
+        subscription = self._isp_get_subscription(subscription_id)
+        if not subscription:
+            return {"error": "not_found", "message": _("This connection is not yours.")}
+        sample = subscription.isp_live_traffic_poll()
+        result = {"rx_bps": sample.get("rx_bps", 0), "tx_bps": sample.get("tx_bps", 0)}
+        if sample.get("error"):
+            # The staff message names routers; subscribers get a plain one.
+            result.update(self._get_isp_live_traffic_error(subscription))
+        return result
+
+    def _get_isp_live_traffic_error(self, subscription):
+        if not subscription.router_id or not subscription.username:
+            return {
+                "error": "unavailable",
+                "message": _("Live traffic is not available for this connection."),
+            }
+        return {
+            "error": "offline",
+            "message": _(
+                "Your connection looks offline, or our equipment does not answer "
+                "right now. Try again in a minute."
+            ),
+        }
+
+    @http.route(
+        "/isp_portal/manifest.webmanifest",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        readonly=True,
+    )
+    def isp_portal_webmanifest(self, **kw):
+        return request.make_json_response(
+            self._get_isp_webmanifest(),
+            headers={"Content-Type": "application/manifest+json"},
+        )
+
+    def _get_isp_webmanifest(self):
+        company = request.env.user.sudo().company_id
+        if request.env.user._is_public() and getattr(request, "website", None):
+            company = request.website.sudo().company_id
+        icons = []
+        if company.logo:
+            icons.append(
+                {
+                    "src": f"/web/binary/company_logo?company={company.id}",
+                    "sizes": "any",
+                    "type": "image/png",
+                }
+            )
+        icons.append(
+            {
+                "src": "/isp_base/static/description/icon.png",
+                "sizes": "256x256",
+                "type": "image/png",
+            }
+        )
+        return {
+            "name": company.name,
+            "short_name": (company.name or "")[:12],
+            "start_url": "/my/connection",
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": company.primary_color or "#017e84",
+            "icons": icons,
+        }

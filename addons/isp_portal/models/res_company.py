@@ -1,0 +1,42 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # ---- subscriber home
+    isp_portal_show_usage = fields.Boolean(string="Portal: Usage Chart", default=True)
+    isp_portal_show_live_traffic = fields.Boolean(string="Portal: Live Traffic", default=True)
+    isp_portal_show_history = fields.Boolean(
+        string="Portal: Invoice and Payment History", default=True
+    )
+    isp_portal_show_notices = fields.Boolean(string="Portal: Notices", default=True)
+    isp_portal_speed_test_url = fields.Char(
+        string="Speed Test Link", help="Shown on the subscriber's home, e.g. https://fast.com"
+    )
+    isp_portal_maintenance = fields.Boolean(
+        string="Portal Maintenance Mode",
+        help="Subscribers see a maintenance page instead of the ISP portal pages.",
+    )
+    isp_portal_maintenance_message = fields.Html(
+        string="Maintenance Message", translate=True, sanitize=True
+    )
+
+    # ---- hotspot
+    isp_hotspot_enabled = fields.Boolean(string="Hotspot Captive Login", default=True)
+    isp_hotspot_welcome = fields.Text(string="Hotspot Welcome Text", translate=True)
+    isp_hotspot_color = fields.Char(string="Hotspot Colour", default="#1f6feb")
+    isp_hotspot_allowed_hosts = fields.Char(
+        string="Hotspot DNS Names",
+        help="Comma-separated DNS names of the routers' hotspot login pages. Private "
+        "addresses (such as 10.5.50.1) are always accepted; any other host is refused, "
+        "so that the page never posts credentials elsewhere.",
+    )
+
+    # ---- pay-bill API
+    isp_paybill_api_enabled = fields.Boolean(
+        string="Pay-Bill API",
+        default=True,
+        help="Billers may look up the amount due of this company's subscribers with their "
+        "pay-bill API keys.",
+    )
