@@ -32,5 +32,12 @@
         "views/isp_paybill_key_views.xml",
         # ---- hotspot
         "views/hotspot_templates.xml",
+        # ---- portal login
+        "data/isp_portal_login_cron.xml",
+        "views/portal_login_templates.xml",
+        # ---- subscriber actions
+        "views/isp_package_change_views.xml",
+        "views/helpdesk_ticket_views.xml",
+        "views/portal_action_templates.xml",
     ],
 }

@@ -6,3 +6,6 @@ from . import paybill
 
 # ---- hotspot
 from . import hotspot
+
+# ---- subscriber actions
+from . import actions

@@ -7,6 +7,11 @@ MAINTENANCE_PATHS = (
     "/my/connection",
     "/my/payment-claims",
     "/my/auto-debit",
+    # ---- subscriber actions (the package and password pages are under /my/connection)
+    "/my/tickets",
+    "/my/ticket",
+    "/new/ticket",
+    "/submitted/ticket",
 )
 
 

@@ -14,3 +14,10 @@ from . import isp_paybill_key
 
 # ---- hotspot
 from . import isp_hotspot_attempt
+
+# ---- portal login
+from . import res_users
+
+# ---- subscriber actions
+from . import helpdesk_ticket
+from . import isp_package_change

@@ -33,6 +33,30 @@ class ResCompany(models.Model):
         "so that the page never posts credentials elsewhere.",
     )
 
+    # ---- subscriber actions
+    isp_portal_package_change = fields.Boolean(string="Portal: Package Change", default=True)
+    isp_portal_package_change_auto = fields.Boolean(
+        string="Apply Package Changes Automatically",
+        help="Subscribers' package changes apply at once; otherwise staff approve them.",
+    )
+    isp_portal_password_change = fields.Boolean(
+        string="Portal: PPPoE Password Change", default=True
+    )
+    isp_portal_tickets = fields.Boolean(string="Portal: Support Tickets", default=True)
+
+    # ---- portal login
+    isp_portal_auto_users = fields.Boolean(
+        string="Portal Users for Subscribers",
+        default=True,
+        help="Every subscriber gets a portal user, without invitation email.",
+    )
+    isp_portal_pppoe_login = fields.Boolean(
+        string="Login with PPPoE Credentials",
+        default=True,
+        help="Subscribers log in to the portal with the PPPoE username and password of a "
+        "subscription that is not terminated.",
+    )
+
     # ---- pay-bill API
     isp_paybill_api_enabled = fields.Boolean(
         string="Pay-Bill API",

@@ -10,3 +10,9 @@ from . import test_api_docs
 
 # ---- hotspot
 from . import test_hotspot
+
+# ---- portal login
+from . import test_portal_login
+
+# ---- subscriber actions
+from . import test_portal_actions
