@@ -2,19 +2,18 @@
 
 import json
 
-from odoo import Command
 from odoo.addons.isp_billing.lib import periods, proration
-from odoo.addons.isp_billing.tests.common import IspBillingCommon
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from ..lib import portal_actions
+from .common import IspPortalCommon
 
 PASSWORD = "Old-Secret-2026"
 
 
 @tagged("post_install", "-at_install")
-class TestPortalActions(IspBillingCommon, HttpCase):
+class TestPortalActions(IspPortalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -46,27 +45,6 @@ class TestPortalActions(IspBillingCommon, HttpCase):
         cls.user_karim = cls._create_portal_user(cls.subscriber_karim, "actions_karim")
         cls.user_rahima = cls._create_portal_user(cls.subscriber_rahima, "actions_rahima")
         cls.staff = cls._create_user("actions_staff", cls.env.ref("isp_base.group_isp_staff"))
-
-    @classmethod
-    def _create_portal_user(cls, partner, login):
-        return (
-            cls.env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": partner.name,
-                    "login": login,
-                    "password": f"{login}-pw-2026",
-                    "partner_id": partner.id,
-                    "company_id": cls.company.id,
-                    "company_ids": [Command.set(cls.company.ids)],
-                    "groups_id": [Command.set([cls.env.ref("base.group_portal").id])],
-                }
-            )
-        )
-
-    def _login(self, user):
-        self.authenticate(user.login, f"{user.login}-pw-2026")
 
     def _post(self, url, data):
         return self.url_open(url, data={**data, "csrf_token": self._csrf()}, allow_redirects=True)

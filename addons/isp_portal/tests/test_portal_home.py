@@ -5,13 +5,14 @@ from datetime import date, timedelta
 from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.addons.isp_billing.tests.common import IspBillingCommon
 from odoo.exceptions import ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
+
+from .common import IspPortalCommon
 
 
 @tagged("post_install", "-at_install")
-class TestPortalHome(IspBillingCommon, HttpCase):
+class TestPortalHome(IspPortalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -70,27 +71,6 @@ class TestPortalHome(IspBillingCommon, HttpCase):
                 },
             ]
         )
-
-    @classmethod
-    def _create_portal_user(cls, partner, login):
-        return (
-            cls.env["res.users"]
-            .with_context(no_reset_password=True)
-            .create(
-                {
-                    "name": partner.name,
-                    "login": login,
-                    "password": f"{login}-pw-2026",
-                    "partner_id": partner.id,
-                    "company_id": cls.company.id,
-                    "company_ids": [Command.set(cls.company.ids)],
-                    "groups_id": [Command.set([cls.env.ref("base.group_portal").id])],
-                }
-            )
-        )
-
-    def _login(self, user):
-        self.authenticate(user.login, f"{user.login}-pw-2026")
 
     def _get(self, url):
         response = self.url_open(url)
