@@ -38,6 +38,28 @@ ISP_SECRET_FIELDS = {
     "shurjopay_password": "shurjopay_password_encrypted",
     "nagad_private_key": "nagad_private_key_encrypted",
 }
+# What each gateway needs before it can be used (its <code>_has_credentials flag).
+ISP_REQUIRED_CREDENTIALS = {
+    "bkash": (
+        "bkash_app_key_encrypted",
+        "bkash_app_secret_encrypted",
+        "bkash_username_encrypted",
+        "bkash_password_encrypted",
+    ),
+    "sslcommerz": ("sslcommerz_store_id", "sslcommerz_store_passwd_encrypted"),
+    "aamarpay": ("aamarpay_store_id", "aamarpay_signature_key_encrypted"),
+    "shurjopay": (
+        "shurjopay_prefix",
+        "shurjopay_username_encrypted",
+        "shurjopay_password_encrypted",
+    ),
+    "nagad": (
+        "nagad_merchant_id",
+        "nagad_merchant_number",
+        "nagad_public_key",
+        "nagad_private_key_encrypted",
+    ),
+}
 # One token cache per worker process: bKash limits how often tokens are granted.
 _BKASH_TOKEN_CACHE = TokenCache()
 
@@ -91,7 +113,7 @@ class PaymentProvider(models.Model):
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     bkash_has_credentials = fields.Boolean(
-        compute="_compute_bkash_has_credentials", groups="base.group_system"
+        compute="_compute_isp_has_credentials", groups="base.group_system"
     )
 
     # ------------------------------------------------------------------ SSLCommerz fields
@@ -109,33 +131,8 @@ class PaymentProvider(models.Model):
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     sslcommerz_has_credentials = fields.Boolean(
-        compute="_compute_sslcommerz_has_credentials", groups="base.group_system"
+        compute="_compute_isp_has_credentials", groups="base.group_system"
     )
-
-    # ------------------------------------------------------------------ bKash
-
-    @api.depends("bkash_app_key_encrypted", "bkash_password_encrypted")
-    def _compute_bkash_has_credentials(self):
-        for provider in self:
-            provider.bkash_has_credentials = all(
-                provider.sudo()[name]
-                for name in (
-                    "bkash_app_key_encrypted",
-                    "bkash_app_secret_encrypted",
-                    "bkash_username_encrypted",
-                    "bkash_password_encrypted",
-                )
-            )
-
-    # ------------------------------------------------------------------ SSLCommerz
-
-    @api.depends("sslcommerz_store_id", "sslcommerz_store_passwd_encrypted")
-    def _compute_sslcommerz_has_credentials(self):
-        for provider in self:
-            provider.sslcommerz_has_credentials = bool(
-                provider.sudo().sslcommerz_store_id
-                and provider.sudo().sslcommerz_store_passwd_encrypted
-            )
 
     # ------------------------------------------------------------------ common
 
@@ -143,6 +140,13 @@ class PaymentProvider(models.Model):
         # Write-only: the values are never read back into the form.
         for name in ISP_SECRET_FIELDS:
             self[name] = False
+
+    @api.depends(*(name for names in ISP_REQUIRED_CREDENTIALS.values() for name in names))
+    def _compute_isp_has_credentials(self):
+        for provider in self:
+            provider_sudo = provider.sudo()
+            for code, names in ISP_REQUIRED_CREDENTIALS.items():
+                provider[f"{code}_has_credentials"] = all(provider_sudo[name] for name in names)
 
     def _inverse_isp_secrets(self):
         """Encrypt each credential typed in the form into its column (blank: unchanged)."""
@@ -231,16 +235,8 @@ class PaymentProvider(models.Model):
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     aamarpay_has_credentials = fields.Boolean(
-        compute="_compute_aamarpay_has_credentials", groups="base.group_system"
+        compute="_compute_isp_has_credentials", groups="base.group_system"
     )
-
-    @api.depends("aamarpay_store_id", "aamarpay_signature_key_encrypted")
-    def _compute_aamarpay_has_credentials(self):
-        for provider in self:
-            provider.aamarpay_has_credentials = bool(
-                provider.sudo().aamarpay_store_id
-                and provider.sudo().aamarpay_signature_key_encrypted
-            )
 
     def _aamarpay_get_client(self):
         """An AamarPayClient of this provider's store; sandbox unless enabled."""
@@ -279,18 +275,8 @@ class PaymentProvider(models.Model):
         help="Type a new value to replace the current one. It is stored encrypted.",
     )
     shurjopay_has_credentials = fields.Boolean(
-        compute="_compute_shurjopay_has_credentials", groups="base.group_system"
+        compute="_compute_isp_has_credentials", groups="base.group_system"
     )
-
-    @api.depends("shurjopay_prefix", "shurjopay_username_encrypted", "shurjopay_password_encrypted")
-    def _compute_shurjopay_has_credentials(self):
-        for provider in self:
-            provider_sudo = provider.sudo()
-            provider.shurjopay_has_credentials = bool(
-                provider_sudo.shurjopay_prefix
-                and provider_sudo.shurjopay_username_encrypted
-                and provider_sudo.shurjopay_password_encrypted
-            )
 
     def _shurjopay_get_client(self):
         """A ShurjoPayClient of this merchant account; sandbox unless enabled."""
@@ -328,19 +314,8 @@ class PaymentProvider(models.Model):
         "one. It is stored encrypted.",
     )
     nagad_has_credentials = fields.Boolean(
-        compute="_compute_nagad_has_credentials", groups="base.group_system"
+        compute="_compute_isp_has_credentials", groups="base.group_system"
     )
-
-    @api.depends("nagad_merchant_id", "nagad_public_key", "nagad_private_key_encrypted")
-    def _compute_nagad_has_credentials(self):
-        for provider in self:
-            provider_sudo = provider.sudo()
-            provider.nagad_has_credentials = bool(
-                provider_sudo.nagad_merchant_id
-                and provider_sudo.nagad_merchant_number
-                and provider_sudo.nagad_public_key
-                and provider_sudo.nagad_private_key_encrypted
-            )
 
     def _nagad_get_client(self):
         """A NagadClient of this merchant; sandbox unless enabled.
