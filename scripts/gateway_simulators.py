@@ -7,7 +7,8 @@
     scripts/gateway_simulators.py configure --db DB
 
 `start` runs the simulators of tests/simulators (bKash, Nagad, SSLCommerz, aamarPay,
-shurjoPay) as one background process on 127.0.0.1, ports port-base .. port-base+4, in
+shurjoPay; then the SMS gateway and the WhatsApp/Telegram ones on port-base+5 and +6)
+as one background process on 127.0.0.1, ports port-base .. port-base+6, in
 their interactive mode: their payment pages show "Pay" / "Cancel" buttons a person can
 click. Pid file, state and log: .data/gateway_simulators/. Nagad's and the merchant's RSA
 key pairs are generated once there, so a restart keeps the configured keys valid.
@@ -15,7 +16,10 @@ key pairs are generated once there, so a restart keeps the configured keys valid
 With --db (or `configure`), the database's five payment providers are pointed at the
 simulators through Odoo's ORM: base URLs (system parameters isp_billing.<code>_base_url),
 the simulators' credentials, state "test", published, payment methods active, journals.
-A provider already enabled (live) is left alone. On a database with isp_billing's demo
+A provider already enabled (live) is left alone. The notification gateways
+"Simulator SMS (SSL Wireless)", "Simulator SMS (BulkSMSBD)", "Simulator WhatsApp" and
+"Simulator Telegram" are created (or updated) against the simulators, and the e-mail
+gateway is switched on. On a database with isp_billing's demo
 data it also prepares paying: the books in BDT, overdue subscriptions suspended (the
 daily job), and it prints a few suspended subscribers' invoice links to pay.
 Run it with the Odoo venv's Python.
@@ -40,6 +44,10 @@ LOG_FILE = STATE_DIR / "simulators.log"
 DEFAULT_PORT_BASE = int(os.environ.get("ISP_GATEWAY_PORT_BASE", "8971"))
 HOST = "127.0.0.1"
 CODES = ("bkash", "nagad", "sslcommerz", "aamarpay", "shurjopay")
+# ---- notifications: the SMS gateway (BulkSMSBD, SSL Wireless, generic) and the
+# messaging (WhatsApp Cloud API, Telegram Bot API) simulators
+NOTIFY_CODES = ("sms", "messaging")
+TELEGRAM_STAFF_CHAT = "-1001000000001"
 
 # The simulators' credentials: what they accept and what the providers are given.
 BKASH = {
@@ -56,7 +64,10 @@ SHURJOPAY = {"username": "sp_sandbox", "password": "pyyk97hu&6u6", "prefix": "IS
 
 
 def _ports(port_base):
-    return {code: port_base + index for index, code in enumerate(CODES)}
+    ports = {code: port_base + index for index, code in enumerate(CODES)}
+    # ---- notifications: SMS, WhatsApp and Telegram simulators after the payment ones
+    ports.update({code: port_base + len(CODES) + i for i, code in enumerate(NOTIFY_CODES)})
+    return ports
 
 
 def _base_urls(ports):
@@ -71,6 +82,9 @@ def _base_urls(ports):
         "sslcommerz": root["sslcommerz"],
         "aamarpay": root["aamarpay"],
         "shurjopay": root["shurjopay"] + "/api/",
+        # ---- notifications
+        "sms": root["sms"],
+        "messaging": root["messaging"],
     }
 
 
@@ -140,8 +154,10 @@ def cmd_serve(args) -> int:
     sys.path.insert(0, str(REPO_DIR / "tests"))
     from simulators.aamarpay import AamarPaySimulator
     from simulators.bkash import BkashSimulator
+    from simulators.messaging import MessagingSimulator
     from simulators.nagad import NagadSimulator
     from simulators.shurjopay import ShurjoPaySimulator
+    from simulators.sms_gateway import SmsGatewaySimulator
     from simulators.sslcommerz import SSLCommerzSimulator
 
     (nagad_private, _nagad_public), (_merchant_private, merchant_public) = _nagad_keys()
@@ -157,6 +173,9 @@ def cmd_serve(args) -> int:
         "sslcommerz": SSLCommerzSimulator(**SSLCOMMERZ),
         "aamarpay": AamarPaySimulator(**AAMARPAY),
         "shurjopay": ShurjoPaySimulator(SHURJOPAY["username"], SHURJOPAY["password"]),
+        # ---- notifications
+        "sms": SmsGatewaySimulator(),
+        "messaging": MessagingSimulator(),
     }
     started = []
     try:
@@ -349,6 +368,74 @@ def _prepare_demo(env):
             break
 
 
+# ---- notifications: the demo's gateways
+
+
+def _notify_gateway_values(urls):
+    """The demo's SMS, WhatsApp and Telegram gateways, pointing at the simulators."""
+    sys.path.insert(0, str(REPO_DIR / "tests"))
+    from simulators import messaging, sms_gateway
+
+    sms = {"sender_id": sms_gateway.SENDER, "api_key": sms_gateway.API_KEY}
+    return {
+        "Simulator SMS (SSL Wireless)": {
+            **sms,
+            "channel": "sms",
+            "provider": "ssl_wireless",
+            "sequence": 1,
+            "base_url": urls["sms"],
+            "rate_per_second": 50,
+            "cost_per_segment": 0.25,
+        },
+        "Simulator SMS (BulkSMSBD)": {
+            **sms,
+            "channel": "sms",
+            "provider": "bulksmsbd",
+            "sequence": 2,
+            "base_url": urls["sms"] + "/api",
+            "rate_per_second": 50,
+            "cost_per_segment": 0.25,
+        },
+        "Simulator WhatsApp": {
+            "channel": "whatsapp",
+            "provider": "whatsapp_cloud",
+            "base_url": urls["messaging"],
+            "whatsapp_phone_number_id": messaging.WHATSAPP_PHONE_NUMBER_ID,
+            "whatsapp_token": messaging.WHATSAPP_TOKEN,
+            "rate_per_second": 20,
+        },
+        "Simulator Telegram": {
+            "channel": "telegram",
+            "provider": "telegram_bot",
+            "base_url": urls["messaging"],
+            "telegram_token": messaging.TELEGRAM_TOKEN,
+            "telegram_chat_ids": TELEGRAM_STAFF_CHAT,
+            "rate_per_second": 20,
+        },
+    }
+
+
+def _configure_notify_gateways(env, urls):
+    if "isp.notify.gateway" not in env:
+        return
+    Gateway = env["isp.notify.gateway"].with_context(active_test=False)
+    print("Pointing the notification gateways at the simulators:")
+    for name, values in _notify_gateway_values(urls).items():
+        gateway = Gateway.search([("name", "=", name)], limit=1)
+        if gateway:
+            gateway.write({**values, "active": True})
+        else:
+            gateway = Gateway.create({"name": name, **values})
+        print(f"  {name}: {values['base_url']}")
+    email = env.ref("isp_base.notify_gateway_demo_email", raise_if_not_found=False)
+    if not email:
+        email = Gateway.search([("provider", "=", "odoo_mail")], limit=1)
+    if not email:
+        email = Gateway.create({"name": "E-mail", "channel": "email", "provider": "odoo_mail"})
+    email.write({"active": True, "sequence": 1})
+    print(f"  {email.name}: Odoo's outgoing mail")
+
+
 def cmd_configure(args) -> int:
     conf = DATA_DIR / "odoo.local.conf"
     if not conf.exists():
@@ -367,6 +454,8 @@ def cmd_configure(args) -> int:
         env = api.Environment(cr, SUPERUSER_ID, {})
         _configure_providers(env, urls)
         _prepare_demo(env)
+        # ---- notifications
+        _configure_notify_gateways(env, urls)
     registry.signal_changes()  # a running server reloads its caches
     return 0
 

@@ -192,6 +192,14 @@ def test_people(many):
     assert 0.35 < share < 0.45
 
 
+def test_some_subscribers_prefer_bangla(many):
+    # ---- notifications: both languages, about half each, stable per index
+    langs = Counter(p["lang"] for p in many)
+    assert set(langs) == {"bn", "en"}
+    assert abs(langs["bn"] - langs["en"]) <= 1
+    assert [p["lang"] for p in many[:4]] == ["en", "bn", "en", "bn"]
+
+
 def test_zone_and_area_references(isp, many):
     zones = {z["code"]: z for z in isp.zones()}
     for person in many:

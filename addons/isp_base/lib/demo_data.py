@@ -328,6 +328,9 @@ class _SubscriberStream:
             "zone": zone["code"],
             "area": rng.choice(zone["areas"]),
             "street": f"House {rng.randint(1, 120)}, Road {rng.randint(1, 30)}",
+            # ---- notifications: every other subscriber reads messages in Bangla (by index:
+            # drawing from rng would change every subscriber after the first one)
+            "lang": "bn" if index % 2 else "en",
         }
         state = self.forced_states[index] if force and index < len(self.forced_states) else None
         package = None

@@ -13,3 +13,10 @@ from . import isp_subscription
 from . import isp_package_change
 from . import isp_usage_daily
 from . import isp_demo_generator
+from . import isp_notify_gateway
+from . import isp_notify_message
+from . import isp_notify_campaign
+from . import isp_notify_report
+from . import isp_notify_template
+from . import isp_notify_trigger
+from . import isp_notify_dispatcher

@@ -109,7 +109,18 @@ class IspDemoGenerator(models.AbstractModel):
             "street": subscriber["street"],
             "city": "Dhaka",
             "country_id": self.env.ref("base.bd").id,
+            **self._isp_demo_lang_vals(subscriber),
         }
+
+    # ---- notifications: the subscriber's language
+    @api.model
+    def _isp_demo_lang_vals(self, subscriber):
+        """The subscriber's language when it is installed: Bangla or English (set either
+        way: a database created with Bangla makes Bangla everyone's default)."""
+        lang = "bn_IN" if subscriber.get("lang") == "bn" else "en_US"
+        if lang not in dict(self.env["res.lang"].get_installed()):
+            return {}
+        return {"lang": lang}
 
     @api.model
     def _prepare_subscription_vals(self, subscription, partner, packages):

@@ -22,6 +22,10 @@ PASSWORD_ALPHABET = string.ascii_letters + string.digits
 CREDENTIAL_TYPES = ("pppoe", "hotspot")
 # From this many records on, tracking messages are logged in batches.
 TRACKING_BATCH_THRESHOLD = 50
+# Events whose message may carry the subscriber's password.
+PASSWORD_EVENTS = ("new_connection", "password_changed")
+# Lifecycle action -> notification event; one message per status change.
+STATE_EVENTS = {"expire": "expired", "suspend": "suspended", "restore": "restored"}
 
 
 def normalize_mac(value):
@@ -497,12 +501,78 @@ class IspSubscription(models.Model):
 
         :param action: the lifecycle action (``activate``, ``suspend``...)
         :param old_states: ``{subscription id: previous state}``
-        Billing and the network layer extend this; keep overrides batched.
+        Billing and the network layer extend this; keep overrides batched. Here the
+        subscribers are told: credentials on the first activation, and one message
+        per status change.
         """
+        Dispatcher = self.env["isp.notify.dispatcher"]
+        if action == "activate":
+            first = self.filtered(lambda s: old_states.get(s.id) == "draft")
+            if first:
+                Dispatcher._isp_notify("new_connection", subscriptions=first, key="first")
+        event_code = STATE_EVENTS.get(action)
+        if event_code and self:
+            # one write gave them all the same status date: one key, one batched call
+            Dispatcher._isp_notify(
+                event_code, subscriptions=self, key=self._isp_state_event_key(self[:1])
+            )
 
     def _on_package_changed(self, old_package):
         """Hook called after a package change is applied (one subscription)."""
         self.ensure_one()
+        self.env["isp.notify.dispatcher"]._isp_notify(
+            "package_changed",
+            subscriptions=self,
+            values={"old_package": old_package.name if old_package else ""},
+            key=f"{old_package.id}:{self.package_id.id}:"
+            f"{fields.Datetime.to_string(fields.Datetime.now())}",
+        )
+
+    # ------------------------------------------------------------------
+    # Notifications
+    # ------------------------------------------------------------------
+    def _isp_notify_values(self, event_code=None):
+        """Template values of this subscription (raw: the dispatcher formats them).
+
+        The password is decrypted only for the events that must carry it. Other addons
+        extend this (billing adds the amount due, the due date and a pay link).
+        """
+        self.ensure_one()
+        partner = self.partner_id
+        company = self.company_id
+        values = {
+            "name": partner.name,
+            "phone": partner.mobile or partner.phone or "",
+            "customer_code": partner.isp_customer_code or "",
+            "subscription": self.name,
+            "package": self.package_id.name,
+            "username": self.username or "",
+            "expiry": self.expiry_at or "",
+            "zone": self.zone_id.name or "",
+            "company": company.name,
+            "company_phone": company.phone or "",
+        }
+        if event_code in PASSWORD_EVENTS:
+            values["password"] = self._isp_get_secret("password_encrypted") or ""
+        return values
+
+    @api.model
+    def _isp_state_event_key(self, subscription):
+        """One status change = one message, whoever emits it (lifecycle or billing)."""
+        return fields.Datetime.to_string(subscription.state_date) or "none"
+
+    def _isp_set_secret(self, field_name, plaintext):
+        result = super()._isp_set_secret(field_name, plaintext)
+        if field_name == "password_encrypted" and plaintext:
+            changed = self.filtered(lambda s: s.state not in ("draft", "terminated"))
+            if changed:
+                Dispatcher = self.env["isp.notify.dispatcher"]
+                Dispatcher._isp_notify(
+                    "password_changed",
+                    subscriptions=changed,
+                    key=Dispatcher._isp_secret_key(plaintext),
+                )
+        return result
 
     # ------------------------------------------------------------------
     # Other actions

@@ -11,3 +11,6 @@ from . import test_lifecycle_rights
 from . import test_ui
 from . import test_usage_daily
 from . import test_tracking_batch
+from . import test_notify_dispatch
+from . import test_notify_campaign
+from . import test_notify_channels

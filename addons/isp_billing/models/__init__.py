@@ -23,3 +23,4 @@ from . import isp_demo_generator
 from . import payment_provider
 from . import payment_transaction
 from . import isp_payment_gateway_report  # after payment_provider (fee columns)
+from . import isp_notify_dispatcher

@@ -165,6 +165,31 @@ class IspBillingDunning(models.AbstractModel):
             invoice.isp_subscription_id._isp_emit_event(
                 events[stage], self._prepare_dunning_event_values(invoice, today)
             )
+        self._isp_notify_overdue(invoices, today)
+
+    @api.model
+    def _isp_notify_overdue(self, invoices, today):
+        """Invoices past their due date and still unpaid; the key makes it once each."""
+        Dispatcher = self.env["isp.notify.dispatcher"]
+        overdue = invoices.filtered(
+            lambda m: (
+                m.invoice_date_due
+                and m.invoice_date_due < today
+                and m.payment_state in ("not_paid", "partial")
+                and m.isp_subscription_id.state in ("active", "suspended")
+            )
+        )
+        for invoice in overdue:
+            Dispatcher._isp_notify(
+                "overdue",
+                subscriptions=invoice.isp_subscription_id,
+                values={
+                    "invoice": invoice.name,
+                    "amount": invoice.amount_residual,
+                    "due_date": invoice.invoice_date_due,
+                },
+                key=invoice.id,
+            )
 
     # ------------------------------------------------------------------
     # Late fees

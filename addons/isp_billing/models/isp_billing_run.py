@@ -643,7 +643,25 @@ class IspBillingRun(models.Model):
         moves.action_post()
         self._mark_one_off_charges_billed(moves.filtered(lambda m: m.isp_period_end >= period.end))
         self._apply_outstanding_credits(moves)
+        self._isp_notify_invoices(moves)
         return moves
+
+    def _isp_notify_invoices(self, moves):
+        """Tell each subscriber about the invoice the run posted (one message each)."""
+        Dispatcher = self.env["isp.notify.dispatcher"]
+        Subscription = self.env["isp.subscription"]
+        for move in moves.filtered(lambda m: m.isp_subscription_id and m.state == "posted"):
+            Dispatcher._isp_notify(
+                "invoice_generated",
+                subscriptions=move.isp_subscription_id,
+                values={
+                    "invoice": move.name,
+                    "amount": move.amount_residual,
+                    "due_date": move.invoice_date_due,
+                    "pay_link": Subscription._isp_get_pay_link(move),
+                },
+                key=move.id,
+            )
 
     def _subscribe_partners(self, moves):
         """Make each subscriber a follower of their invoice with one ``create``.

@@ -420,6 +420,8 @@ class IspSubscription(models.Model):
             messages |= subscription.with_context(isp_event_code=event_code).message_post(
                 body=body, subtype_xmlid="mail.mt_note"
             )
+        # ---- notifications: the event also goes out through the dispatcher
+        self._isp_dispatch_event(event_code, dict(values or {}))
         return messages
 
     # ------------------------------------------------------------------
@@ -715,3 +717,59 @@ class IspSubscription(models.Model):
             },
         )
         return invoice.with_env(self.env)
+
+    # ---- notifications: template values and the billing events' dispatch
+    def _isp_notify_values(self, event_code=None):
+        values = super()._isp_notify_values(event_code)
+        invoices = self.sudo()._isp_get_open_invoices(subscriptions=self)
+        amount_due = sum(invoices.mapped("amount_residual"))
+        values.update(amount_due=amount_due, amount=amount_due)
+        if invoices:
+            first = invoices[0]
+            values.update(
+                invoice=first.name,
+                due_date=first.invoice_date_due,
+                pay_link=self._isp_get_pay_link(first),
+            )
+        return values
+
+    @api.model
+    def _isp_get_pay_link(self, invoice):
+        """The portal page where the subscriber pays ``invoice`` online."""
+        invoice = invoice.sudo()
+        return invoice.get_base_url() + invoice.get_portal_url()
+
+    @api.model
+    def _isp_get_event_key_values(self):
+        """``{event: value names}``: the first value set tells two occurrences apart."""
+        return {
+            "payment_received": ("payment", "reference"),
+            "recharged": ("invoice", "transaction_ref"),
+            "invoice_due_7": ("invoice_id", "invoice"),
+            "invoice_due_3": ("invoice_id", "invoice"),
+            "invoice_due_1": ("invoice_id", "invoice"),
+            "suspension_notice": ("invoice_id", "invoice"),
+        }
+
+    def _isp_get_event_key(self, event_code, values):
+        """What tells two occurrences of ``event_code`` apart (None: always send)."""
+        self.ensure_one()
+        if event_code in ("suspended", "restored", "expired"):
+            # same key as the lifecycle's own event: one status change, one message
+            return self._isp_state_event_key(self)
+        if event_code == "mandate_failed":
+            return f"{values.get('mandate')}:{values.get('failures')}"
+        for name in self._isp_get_event_key_values().get(event_code, ("invoice_id",)):
+            if values.get(name):
+                return str(values[name])
+        return None
+
+    def _isp_dispatch_event(self, event_code, values):
+        Dispatcher = self.env["isp.notify.dispatcher"]
+        for subscription in self.sudo():
+            Dispatcher._isp_notify(
+                event_code,
+                subscriptions=subscription,
+                values=values,
+                key=subscription._isp_get_event_key(event_code, values),
+            )

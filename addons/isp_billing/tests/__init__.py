@@ -24,3 +24,4 @@ from . import test_payment_mandate
 from . import test_payment_gateway_report
 from . import test_payment_recheck
 from . import test_portal_payment
+from . import test_notify_events

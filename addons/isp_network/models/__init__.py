@@ -15,3 +15,4 @@ from . import isp_network_provisioner
 from . import isp_router_port_forward
 from . import isp_walled_garden
 from . import isp_demo_generator
+from . import isp_notify_dispatcher

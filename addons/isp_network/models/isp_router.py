@@ -380,8 +380,8 @@ class IspRouter(models.Model):
     def _isp_emit_event(self, code, values=None):
         """A router event (``router_down``, ``router_up``): chatter note, then hooks.
 
-        The notification layer overrides this to alert people; on ``router_up``
-        the network is reconciled and the outbox of this router drained.
+        On ``router_up`` the network is reconciled and the outbox of this router
+        drained; the staff are alerted through the notification layer.
         """
         for router in self:
             router.sudo().message_post(
@@ -391,6 +391,24 @@ class IspRouter(models.Model):
             )
             if code == "router_up":
                 router._isp_on_router_up()
+        self._isp_notify_staff(code, values)
+
+    def _isp_notify_staff(self, code, values=None):
+        """Alert the staff chats through the notification layer (one message per event)."""
+        Dispatcher = self.env["isp.notify.dispatcher"]
+        now = fields.Datetime.to_string(fields.Datetime.now())
+        for router in self:
+            Dispatcher._isp_notify_staff(
+                code,
+                values=router._isp_prepare_notify_values(values),
+                key=f"{router.id}:{now}",
+                company=router.company_id,
+            )
+
+    def _isp_prepare_notify_values(self, values=None):
+        self.ensure_one()
+        values = values or {}
+        return {"router": self.name, "error": values.get("error") or "", "zone": ""}
 
     def _isp_on_router_up(self):
         self.ensure_one()

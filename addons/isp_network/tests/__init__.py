@@ -15,3 +15,4 @@ from . import test_provisioning
 from . import test_router_setup
 from . import test_port_forward
 from . import test_walled_garden
+from . import test_router_notify
