@@ -76,8 +76,10 @@ read -r -a ODOO <<< "$(odoo_cmd "$ODOO_PY")"
 
 if [ "$(psql_admin -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'")" != 1 ]; then
     log "Creating the demo ISP database '$DEMO_DB' (every ISP addon, demo data, Bangla)"
+    # Bangla first: the default of the users and subscribers; English loaded too, for
+    # the subscribers who prefer it and for switching under Preferences > Language.
     "$ODOO_PY" "${ODOO[@]}" -c "$LOCAL_CONF" -d "$DEMO_DB" -i "$ISP_ADDONS" \
-        --load-language=bn_IN --stop-after-init --log-level=warn \
+        --load-language=bn_IN,en_US --stop-after-init --log-level=warn \
         || die "The demo database could not be created (see the log above)."
 else
     log "The demo database '$DEMO_DB' exists; keeping it"
@@ -116,6 +118,8 @@ cat <<TXT
   Payments:        bKash, Nagad, SSLCommerz, aamarPay, shurjoPay simulators on
                    127.0.0.1:$GATEWAY_PORT_BASE-$((GATEWAY_PORT_BASE + 4)) (test mode); pay a bill: see README,
                    "Pay a bill in the demo"; scripts/gateway_simulators.py start|status|stop
+  Notifications:   SMS, WhatsApp and Telegram simulators on 127.0.0.1:$((GATEWAY_PORT_BASE + 5))-$((GATEWAY_PORT_BASE + 6));
+                   check every event: scripts/demo_notify_check.py --db $DEMO_DB
 
 TXT
 
