@@ -20,24 +20,30 @@
     "data": [
         "security/isp_portal_groups.xml",
         "views/isp_portal_menus.xml",
-        # ---- settings
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
-        # ---- subscriber home
         "security/isp_portal_notice_security.xml",
         "views/isp_portal_notice_views.xml",
         "views/portal_connection_templates.xml",
-        # ---- pay-bill API
         "security/isp_paybill_key_security.xml",
         "views/isp_paybill_key_views.xml",
-        # ---- hotspot
         "views/hotspot_templates.xml",
-        # ---- portal login
         "data/isp_portal_login_cron.xml",
         "views/portal_login_templates.xml",
-        # ---- subscriber actions
         "views/isp_package_change_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/portal_action_templates.xml",
+        "views/portal_otp_login_templates.xml",
+        "views/portal_tickets_templates.xml",
+        "views/portal_validity_templates.xml",
+        "data/isp_referral_data.xml",
+        "security/isp_referral_reward_security.xml",
+        "views/portal_referral_templates.xml",
+        "views/isp_referral_reward_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "isp_portal/static/tests/tours/*.js",
+        ],
+    },
 }

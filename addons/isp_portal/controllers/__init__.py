@@ -1,11 +1,13 @@
-# ---- subscriber home
 from . import connection
 
-# ---- pay-bill API
 from . import paybill
 
-# ---- hotspot
 from . import hotspot
 
-# ---- subscriber actions
 from . import actions
+
+from . import otp_login
+
+from . import tickets
+
+from . import referral

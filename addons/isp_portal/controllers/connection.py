@@ -9,6 +9,52 @@ USAGE_DAYS = 30
 UNPAID_STATES = ("not_paid", "partial")
 
 
+class IspLayoutMainObject:
+    """The page's view as website's layout ``main_object``, for users who do not edit.
+
+    For any logged-in user, ``website.layout`` calls ``main_object.fields_get()`` four
+    times per page only to test whether a field name is in it (about a fifth of the
+    page's time); here the names are computed once. Everything else is the view's, so
+    the page is the same.
+    """
+
+    __slots__ = ("_isp_field_names", "_isp_record")
+
+    def __init__(self, record):
+        self._isp_record = record
+        self._isp_field_names = None
+
+    def fields_get(self, *args, **kwargs):
+        if args or kwargs:
+            return self._isp_record.fields_get(*args, **kwargs)
+        if self._isp_field_names is None:
+            self._isp_field_names = self._isp_record.fields_get(attributes=["type"])
+        return self._isp_field_names
+
+    def __getattr__(self, name):
+        return getattr(self._isp_record, name)
+
+    def __contains__(self, name):
+        return name in self._isp_record
+
+    def __getitem__(self, key):
+        return self._isp_record[key]
+
+    def __bool__(self):
+        return bool(self._isp_record)
+
+    def __eq__(self, other):
+        if isinstance(other, IspLayoutMainObject):
+            other = other._isp_record
+        return self._isp_record == other
+
+    def __hash__(self):
+        return hash(self._isp_record)
+
+    def __repr__(self):
+        return repr(self._isp_record)
+
+
 class IspConnectionPortal(IspBillingPortal):
     """The subscriber's home: status, bills, usage, live traffic and notices.
 
@@ -162,6 +208,16 @@ class IspConnectionPortal(IspBillingPortal):
         )
         return values
 
+    def _get_isp_layout_values(self, template):
+        """A light ``main_object`` for the website layout when the user cannot edit
+        the page (subscribers); editors keep the view itself for the website editor."""
+        if not getattr(request, "website", None) or request.env.user.has_group(
+            "website.group_website_restricted_editor"
+        ):
+            return {}
+        view = request.env["ir.ui.view"]._get(template).sudo()
+        return {"main_object": IspLayoutMainObject(view)}
+
     # ------------------------------------------------------------------ routes
 
     @http.route("/my/connection", type="http", auth="user", website=True, methods=["GET"])
@@ -170,7 +226,9 @@ class IspConnectionPortal(IspBillingPortal):
         values.update(self._prepare_isp_connection_values(subscription_id))
         if subscription_id and not values["subscription"]:
             raise request.not_found()
-        return request.render("isp_portal.portal_my_connection", values)
+        template = "isp_portal.portal_my_connection"
+        values.update(self._get_isp_layout_values(template))
+        return request.render(template, values)
 
     @http.route("/my/connection/live", type="json", auth="user", website=True)
     def portal_my_connection_live(self, subscription_id=None, **kw):

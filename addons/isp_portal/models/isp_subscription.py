@@ -3,6 +3,7 @@ import hmac
 from odoo import Command, _, api, fields, models
 from odoo.addons.isp_billing.lib import periods as isp_periods
 from odoo.addons.isp_billing.lib import proration
+from odoo.addons.isp_billing.lib import validity as isp_validity
 from odoo.tools import SQL, split_every
 
 from ..lib import portal_actions, portal_login
@@ -85,6 +86,33 @@ class IspSubscription(models.Model):
             "net": net,
             "tax": taxes["total_included"] - taxes["total_excluded"],
             "total": taxes["total_included"],
+            # ---- prepaid validity
+            **self._isp_portal_validity_preview(new_package),
+        }
+
+    # ---- prepaid validity
+    def _isp_portal_is_validity_billed(self):
+        """Whether this subscription is prepaid: paid per validity period (daily)."""
+        self.ensure_one()
+        return self.sudo().billing_profile_id.billing_type == "daily"
+
+    def _isp_portal_validity_preview(self, new_package, now=None):
+        """The validity one recharge of ``new_package`` buys, for prepaid subscriptions.
+
+        ``validity_days`` and ``validity_expiry`` (naive UTC, as a recharge now would
+        set it: the days are added to the current expiry while it runs, else to now),
+        with the current expiry and the recharge price; empty when not prepaid.
+        """
+        self.ensure_one()
+        if not self._isp_portal_is_validity_billed() or new_package.isp_validity_days < 1:
+            return {}
+        now = now or fields.Datetime.now()
+        days = new_package.isp_validity_days
+        return {
+            "validity_days": days,
+            "validity_current_expiry": self.expiry_at or False,
+            "validity_expiry": isp_validity.extend_expiry(self.expiry_at or None, now, days),
+            "validity_price": self._isp_get_recharge_total(new_package, 1),
         }
 
     def _isp_portal_request_package_change(self, new_package, auto_apply=False):

@@ -64,3 +64,20 @@ class ResCompany(models.Model):
         help="Billers may look up the amount due of this company's subscribers with their "
         "pay-bill API keys.",
     )
+
+    # ---- OTP login
+    isp_portal_otp_login = fields.Boolean(
+        string="Login with SMS Code",
+        default=True,
+        help="Subscribers log in with their registered mobile number and a one-time code "
+        "sent by SMS.",
+    )
+
+    # ---- referral
+    isp_portal_referral = fields.Boolean(string="Portal: Referral", default=True)
+    isp_portal_referral_reward = fields.Monetary(
+        string="Referral Reward",
+        currency_field="currency_id",
+        help="Credit the referrer earns once per referred subscriber, when that "
+        "subscriber's first invoice is paid; the referrer's next invoices use it.",
+    )

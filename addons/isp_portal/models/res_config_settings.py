@@ -82,3 +82,14 @@ class ResConfigSettings(models.TransientModel):
     isp_paybill_api_enabled = fields.Boolean(
         related="company_id.isp_paybill_api_enabled", readonly=False
     )
+
+    # ---- OTP login
+    isp_portal_otp_login = fields.Boolean(related="company_id.isp_portal_otp_login", readonly=False)
+
+    # ---- referral
+    isp_portal_referral = fields.Boolean(related="company_id.isp_portal_referral", readonly=False)
+    isp_portal_referral_reward = fields.Monetary(
+        related="company_id.isp_portal_referral_reward",
+        readonly=False,
+        currency_field="currency_id",
+    )

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 from odoo.http import request
 
-from ..lib import hotspot, portal_login
+from ..lib import hotspot, portal_login, portal_otp
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ class ResUsers(models.Model):
         if not login or self.sudo().search_count(domain, limit=1):
             return domain
         user_ids = self._isp_portal_get_pppoe_user_ids(login)
+        # ---- OTP login: a mobile number with an open SMS code
+        if not user_ids:
+            user_ids = self.env["isp.portal.otp"]._isp_get_login_user_ids(login)
         if not user_ids:
             return domain
         website = self.env["website"].get_current_website()
@@ -56,6 +59,13 @@ class ResUsers(models.Model):
         try:
             return super()._check_credentials(credential, env)
         except AccessDenied:
+            # ---- OTP login
+            if self._isp_portal_check_otp_credential(credential, env):
+                return {
+                    "uid": self.env.user.id,
+                    "auth_method": portal_otp.CREDENTIAL_OTP,
+                    "mfa": "default",
+                }
             if not self._isp_portal_check_pppoe_credential(credential, env):
                 raise
             return {
@@ -63,6 +73,26 @@ class ResUsers(models.Model):
                 "auth_method": portal_login.CREDENTIAL_PPPOE,
                 "mfa": "default",
             }
+
+    # ---- OTP login
+    def _isp_portal_check_otp_credential(self, credential, env):
+        """Whether ``credential`` is an open SMS code of this portal user's number.
+
+        ``{"type": "isp_otp", "login": <mobile>, "password": <code>}``; each try
+        counts against the code, which logs in once.
+        """
+        user = self.env.user
+        if (
+            credential.get("type") != portal_otp.CREDENTIAL_OTP
+            or not credential.get("login")
+            or not credential.get("password")
+            or not user.share
+            or not (env or {}).get("interactive", True)
+        ):
+            return False
+        return self.env["isp.portal.otp"]._isp_consume(
+            credential["login"], credential["password"], user
+        )
 
     def _isp_portal_check_pppoe_credential(self, credential, env):
         """Whether ``credential`` is the PPPoE username and password of a live
@@ -131,6 +161,11 @@ class ResUsers(models.Model):
                 with cls.pool.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     env["isp.hotspot.attempt"]._register_failure([key])
+            # ---- OTP login: a refused code counts against it
+            if credential.get("type") == portal_otp.CREDENTIAL_OTP:
+                with cls.pool.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    env["isp.portal.otp"]._isp_register_failure(credential.get("login"))
             raise
 
     @classmethod

@@ -1,18 +1,27 @@
 from . import test_isp_portal_tickets
 from . import test_ui
 
-# ---- subscriber home
 from . import test_portal_home
 
-# ---- pay-bill API
 from . import test_paybill
 from . import test_api_docs
 
-# ---- hotspot
 from . import test_hotspot
 
-# ---- portal login
 from . import test_portal_login
 
-# ---- subscriber actions
 from . import test_portal_actions
+
+from . import test_portal_tours
+
+from . import test_portal_otp
+
+from . import test_portal_tickets_toggle
+
+from . import test_portal_validity
+
+from . import test_ticket_notify
+
+from . import test_portal_referral
+
+from . import test_portal_layout
