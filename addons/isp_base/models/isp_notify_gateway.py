@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import notify_clients
+from .isp_secret_mixin import WRITE_ONLY_HELP, write_only_secret
 
 # Write-only credential fields (the form) and the encrypted column each one fills.
 NOTIFY_SECRET_FIELDS = {
@@ -43,6 +44,7 @@ class IspNotifyGateway(models.Model):
     _name = "isp.notify.gateway"
     _description = "Notification Gateway"
     _inherit = ["mail.thread", "isp.secret.mixin"]
+    _isp_write_only_secrets = tuple(NOTIFY_SECRET_FIELDS)
     _order = "sequence, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -99,35 +101,13 @@ class IspNotifyGateway(models.Model):
     api_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
     whatsapp_token_encrypted = fields.Char(copy=False, groups="base.group_system")
     telegram_token_encrypted = fields.Char(copy=False, groups="base.group_system")
-    api_key = fields.Char(
-        string="API Key / Token",
-        compute="_compute_notify_secrets",
-        inverse="_inverse_notify_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
+    api_key = write_only_secret("API Key / Token")
+    api_secret = write_only_secret(
+        "API Secret",
+        help="WhatsApp: the app secret that signs the status webhooks. " + WRITE_ONLY_HELP,
     )
-    api_secret = fields.Char(
-        string="API Secret",
-        compute="_compute_notify_secrets",
-        inverse="_inverse_notify_secrets",
-        groups="base.group_system",
-        help="WhatsApp: the app secret that signs the status webhooks. "
-        "Type a new value to replace the current one. It is stored encrypted.",
-    )
-    whatsapp_token = fields.Char(
-        string="WhatsApp Access Token",
-        compute="_compute_notify_secrets",
-        inverse="_inverse_notify_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
-    telegram_token = fields.Char(
-        string="Telegram Bot Token",
-        compute="_compute_notify_secrets",
-        inverse="_inverse_notify_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
+    whatsapp_token = write_only_secret("WhatsApp Access Token")
+    telegram_token = write_only_secret("Telegram Bot Token")
     has_credentials = fields.Boolean(compute="_compute_has_credentials")
     whatsapp_phone_number_id = fields.Char(string="WhatsApp Phone Number ID")
     telegram_chat_ids = fields.Char(
@@ -155,16 +135,6 @@ class IspNotifyGateway(models.Model):
     failed_count = fields.Integer(compute="_compute_message_counts")
 
     @api.depends()
-    def _compute_notify_secrets(self):
-        for field_name in NOTIFY_SECRET_FIELDS:
-            self[field_name] = False
-
-    def _inverse_notify_secrets(self):
-        for gateway in self:
-            for field_name, column in NOTIFY_SECRET_FIELDS.items():
-                if gateway[field_name]:
-                    gateway._isp_set_secret(column, gateway[field_name])
-
     def _compute_has_credentials(self):
         rows = (
             self.sudo()

@@ -1,10 +1,27 @@
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..lib.secret_box import SecretBox, SecretDecryptError, SecretKeyMissing
 
 CONFIG_KEY = "isp_secret_key"
+WRITE_ONLY_HELP = "Type a new value to replace the current one. It is stored encrypted."
+
+
+def write_only_secret(string, help=WRITE_ONLY_HELP, field_type=fields.Char):
+    """A form field for a secret that is typed, never read back.
+
+    What is typed is encrypted into the column ``<field name>_encrypted`` by the
+    inheriting model's :class:`IspSecretMixin` (list the field in its
+    ``_isp_write_only_secrets``); a blank value leaves the stored secret unchanged.
+    """
+    return field_type(
+        string=string,
+        compute="_compute_isp_write_only_secrets",
+        inverse="_inverse_isp_write_only_secrets",
+        groups="base.group_system",
+        help=help,
+    )
 
 
 class IspSecretMixin(models.AbstractModel):
@@ -21,6 +38,20 @@ class IspSecretMixin(models.AbstractModel):
 
     # Groups allowed to reveal the secrets of the inheriting model.
     _isp_secret_reveal_groups = "base.group_system"
+    # Write-only fields (see write_only_secret) of the inheriting model.
+    _isp_write_only_secrets = ()
+
+    def _compute_isp_write_only_secrets(self):
+        # Write-only: the values are never read back into the form.
+        for name in self._isp_write_only_secrets:
+            self[name] = False
+
+    def _inverse_isp_write_only_secrets(self):
+        """Encrypt each secret typed in the form into its column (blank: unchanged)."""
+        for record in self:
+            for name in self._isp_write_only_secrets:
+                if record[name]:
+                    record._isp_set_secret(f"{name}_encrypted", record[name])
 
     @api.model
     def _isp_secret_box(self):

@@ -3,6 +3,7 @@ import logging
 import requests
 
 from odoo import _, api, fields, models
+from odoo.addons.isp_base.models.isp_secret_mixin import WRITE_ONLY_HELP, write_only_secret
 from odoo.exceptions import ValidationError
 from odoo.tools import float_repr
 
@@ -67,6 +68,7 @@ _BKASH_TOKEN_CACHE = TokenCache()
 class PaymentProvider(models.Model):
     _name = "payment.provider"
     _inherit = ["payment.provider", "isp.secret.mixin"]
+    _isp_write_only_secrets = tuple(ISP_SECRET_FIELDS)
 
     code = fields.Selection(
         selection_add=[
@@ -84,34 +86,10 @@ class PaymentProvider(models.Model):
     bkash_app_secret_encrypted = fields.Char(copy=False, groups="base.group_system")
     bkash_username_encrypted = fields.Char(copy=False, groups="base.group_system")
     bkash_password_encrypted = fields.Char(copy=False, groups="base.group_system")
-    bkash_app_key = fields.Char(
-        string="bKash App Key",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
-    bkash_app_secret = fields.Char(
-        string="bKash App Secret",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
-    bkash_username = fields.Char(
-        string="bKash Username",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
-    bkash_password = fields.Char(
-        string="bKash Password",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
+    bkash_app_key = write_only_secret("bKash App Key")
+    bkash_app_secret = write_only_secret("bKash App Secret")
+    bkash_username = write_only_secret("bKash Username")
+    bkash_password = write_only_secret("bKash Password")
     bkash_has_credentials = fields.Boolean(
         compute="_compute_isp_has_credentials", groups="base.group_system"
     )
@@ -123,23 +101,12 @@ class PaymentProvider(models.Model):
         groups="base.group_system",
     )
     sslcommerz_store_passwd_encrypted = fields.Char(copy=False, groups="base.group_system")
-    sslcommerz_store_passwd = fields.Char(
-        string="SSLCommerz Store Password",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
+    sslcommerz_store_passwd = write_only_secret("SSLCommerz Store Password")
     sslcommerz_has_credentials = fields.Boolean(
         compute="_compute_isp_has_credentials", groups="base.group_system"
     )
 
     # ------------------------------------------------------------------ common
-
-    def _compute_isp_secrets(self):
-        # Write-only: the values are never read back into the form.
-        for name in ISP_SECRET_FIELDS:
-            self[name] = False
 
     @api.depends(*(name for names in ISP_REQUIRED_CREDENTIALS.values() for name in names))
     def _compute_isp_has_credentials(self):
@@ -147,13 +114,6 @@ class PaymentProvider(models.Model):
             provider_sudo = provider.sudo()
             for code, names in ISP_REQUIRED_CREDENTIALS.items():
                 provider[f"{code}_has_credentials"] = all(provider_sudo[name] for name in names)
-
-    def _inverse_isp_secrets(self):
-        """Encrypt each credential typed in the form into its column (blank: unchanged)."""
-        for provider in self:
-            for name, column in ISP_SECRET_FIELDS.items():
-                if provider[name]:
-                    provider._isp_set_secret(column, provider[name])
 
     def _compute_feature_support_fields(self):
         """Override of `payment`: bKash refunds (full or partial)."""
@@ -227,13 +187,7 @@ class PaymentProvider(models.Model):
         groups="base.group_system",
     )
     aamarpay_signature_key_encrypted = fields.Char(copy=False, groups="base.group_system")
-    aamarpay_signature_key = fields.Char(
-        string="aamarPay Signature Key",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
+    aamarpay_signature_key = write_only_secret("aamarPay Signature Key")
     aamarpay_has_credentials = fields.Boolean(
         compute="_compute_isp_has_credentials", groups="base.group_system"
     )
@@ -260,20 +214,8 @@ class PaymentProvider(models.Model):
     )
     shurjopay_username_encrypted = fields.Char(copy=False, groups="base.group_system")
     shurjopay_password_encrypted = fields.Char(copy=False, groups="base.group_system")
-    shurjopay_username = fields.Char(
-        string="shurjoPay Username",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
-    shurjopay_password = fields.Char(
-        string="shurjoPay Password",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="Type a new value to replace the current one. It is stored encrypted.",
-    )
+    shurjopay_username = write_only_secret("shurjoPay Username")
+    shurjopay_password = write_only_secret("shurjoPay Password")
     shurjopay_has_credentials = fields.Boolean(
         compute="_compute_isp_has_credentials", groups="base.group_system"
     )
@@ -305,13 +247,10 @@ class PaymentProvider(models.Model):
         help="Nagad's public key (PEM): it verifies Nagad's replies.",
     )
     nagad_private_key_encrypted = fields.Text(copy=False, groups="base.group_system")
-    nagad_private_key = fields.Text(
-        string="Nagad Merchant Private Key",
-        compute="_compute_isp_secrets",
-        inverse="_inverse_isp_secrets",
-        groups="base.group_system",
-        help="The merchant's private key (PEM). Type a new value to replace the current "
-        "one. It is stored encrypted.",
+    nagad_private_key = write_only_secret(
+        "Nagad Merchant Private Key",
+        help="The merchant's private key (PEM). " + WRITE_ONLY_HELP,
+        field_type=fields.Text,
     )
     nagad_has_credentials = fields.Boolean(
         compute="_compute_isp_has_credentials", groups="base.group_system"
