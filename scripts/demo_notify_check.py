@@ -14,11 +14,14 @@ daily summary jobs ("Run Manually"), and a router going down and up (against a R
 simulator this script runs). Then it waits for the drains and checks that each expected
 `isp.notify.message` is sent or delivered, in the subscriber's language, with the
 provider's message id, and, for SSL Wireless, that the simulator has it (its delivery
-status API, looked up by our reference). One line per event and channel; exit status 1
-when one failed. What it changed stays (subscribers paid, restored, a test router).
+status API, looked up by our reference); e-mails (invoice_generated, payment_received
+where their e-mail triggers are on) that the SMTP sink received them (its log). One
+line per event and channel; exit status 1 when one failed. What it changed stays
+(subscribers paid, restored, a test router).
 """
 
 import argparse
+import json
 import sys
 import time
 import xmlrpc.client
@@ -97,15 +100,18 @@ class Check:
 
     # ---------------------------------------------------------------- picking subscribers
 
-    def pick(self, domain, lang=None, extra=None):
+    def pick(self, domain, lang=None, extra=None, email=False):
         """A subscription (dict) matching ``domain`` whose subscriber has a BD mobile,
-        not used yet by this run; ``lang`` prefers subscribers reading that language."""
+        not used yet by this run; ``lang`` prefers subscribers reading that language,
+        ``email`` subscribers with an e-mail address (then the language)."""
         base = [("partner_id.mobile", "!=", False), ("id", "not in", sorted(self.used))]
-        for with_lang in ([("partner_id.lang", "=", lang)], []) if lang else ([],):
+        langs = ([("partner_id.lang", "=", lang)], []) if lang else ([],)
+        emails = ([("partner_id.email", "!=", False)], []) if email else ([],)
+        for with_email, with_lang in ((e, la) for e in emails for la in langs):
             rows = self.call(
                 "isp.subscription",
                 "search_read",
-                base + list(domain) + with_lang,
+                base + list(domain) + with_email + with_lang,
                 fields=["name", "partner_id", "state", "package_id", "zone_id", *(extra or [])],
                 order="id",
                 limit=1,
@@ -129,6 +135,18 @@ class Check:
                 )
             )
 
+    def emails_on(self, event):
+        """Whether the event's subscriber e-mails are on (a trigger and a gateway)."""
+        return bool(
+            self.call(
+                "isp.notify.trigger",
+                "search_count",
+                [("event_code", "=", event), ("audience", "=", "subscriber")]
+                + [("channel", "=", "email")],
+            )
+            and self.call("isp.notify.gateway", "search_count", [("channel", "=", "email")])
+        )
+
     def channels_of(self, subscription, event):
         """The channels the event's active triggers send it on, for this subscriber."""
         triggers = self.call(
@@ -146,7 +164,33 @@ class Check:
                 f"SKIP {event} email {subscription['email']}: no outgoing mail server "
                 "(Settings > Technical > Outgoing Mail Servers) in this database"
             )
+        elif "email" in channels and not self.call(
+            "isp.notify.gateway", "search_count", [("channel", "=", "email")]
+        ):
+            channels.discard("email")
+            self.skipped.append(f"SKIP {event} email: no active e-mail gateway")
         return sorted(channels)
+
+    def sink_has(self, row):
+        """Whether the demo's SMTP sink received the e-mail (its log, by Message-ID and
+        recipient); None when the e-mail did not go through the sink of this machine."""
+        sys.path.insert(0, str(REPO_DIR / "scripts"))
+        from gateway_simulators import SMTP_SERVER_NAME, SMTP_SINK_LOG
+
+        if not SMTP_SINK_LOG.exists() or not self.call(
+            "ir.mail_server", "search_count", [("name", "=", SMTP_SERVER_NAME)]
+        ):
+            return None
+        message_id = (row["provider_message_id"] or "").strip().strip("<>")
+        for line in SMTP_SINK_LOG.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            if (
+                message_id
+                and entry["message_id"].strip("<>") == message_id
+                and row["recipient"].lower() in (r.lower() for r in entry["rcpt_to"])
+            ):
+                return entry
+        return False
 
     # ---------------------------------------------------------------- the actions
 
@@ -183,7 +227,6 @@ class Check:
                     gateway["channel"],
                     [("gateway_id", "=", gateway["id"]), ("id", ">", since)],
                     gateway["name"],
-                    reference=f"test{wizard}",
                 )
             )
 
@@ -241,7 +284,9 @@ class Check:
         """Quick Pay at the counter for a subscriber suspended for an unpaid bill."""
         since = self.last_message_id()
         subscription = self.pick(
-            [("state", "=", "suspended"), ("billing_suspended", "=", True)], lang="bn_IN"
+            [("state", "=", "suspended"), ("billing_suspended", "=", True)],
+            lang="bn_IN",
+            email=self.emails_on("payment_received"),
         )
         wizard = self.call(
             "isp.bill.payment",
@@ -285,6 +330,7 @@ class Check:
                     ("billing_profile_id.auto_bill", "=", True),
                 ],
                 lang="bn_IN",
+                email=self.emails_on("invoice_generated"),
             )
             run = self.call(
                 "isp.billing.run",
@@ -612,6 +658,12 @@ class Check:
                 problems.append(f"#{sample['id']} is not in the SMS simulator")
             elif status:
                 detail += f" simulator={status}"
+            if expect.channel == "email":
+                received = self.sink_has(sample)
+                if received is False:
+                    problems.append(f"#{sample['id']} is not in the SMTP sink's log")
+                elif received:
+                    detail += f" sink={received['subject']!r}"
         if len(rows) > 1:
             detail += f" (+{len(rows) - 1} more)"
         if any(row.get("earlier") for row in rows):

@@ -7,8 +7,8 @@
     scripts/gateway_simulators.py configure --db DB
 
 `start` runs the simulators of tests/simulators (bKash, Nagad, SSLCommerz, aamarPay,
-shurjoPay; then the SMS gateway and the WhatsApp/Telegram ones on port-base+5 and +6)
-as one background process on 127.0.0.1, ports port-base .. port-base+6, in
+shurjoPay; then the SMS gateway and the WhatsApp/Telegram ones on port-base+5 and +6,
+the SMTP sink on +7) as one background process on 127.0.0.1, ports port-base .. +7, in
 their interactive mode: their payment pages show "Pay" / "Cancel" buttons a person can
 click. Pid file, state and log: .data/gateway_simulators/. Nagad's and the merchant's RSA
 key pairs are generated once there, so a restart keeps the configured keys valid.
@@ -18,8 +18,10 @@ simulators through Odoo's ORM: base URLs (system parameters isp_billing.<code>_b
 the simulators' credentials, state "test", published, payment methods active, journals.
 A provider already enabled (live) is left alone. The notification gateways
 "Simulator SMS (SSL Wireless)", "Simulator SMS (BulkSMSBD)", "Simulator WhatsApp" and
-"Simulator Telegram" are created (or updated) against the simulators, and the e-mail
-gateway is switched on. On a database with isp_billing's demo
+"Simulator Telegram" are created (or updated) against the simulators; the outgoing mail
+server "Simulator SMTP sink" points at the SMTP sink (port-base+7, every e-mail it
+receives is logged to .data/gateway_simulators/smtp_sink.jsonl) and the e-mail gateway is
+switched on. On a database with isp_billing's demo
 data it also prepares paying: the books in BDT, overdue subscriptions suspended (the
 daily job), and it prints a few suspended subscribers' invoice links to pay.
 Run it with the Odoo venv's Python.
@@ -48,6 +50,9 @@ CODES = ("bkash", "nagad", "sslcommerz", "aamarpay", "shurjopay")
 # messaging (WhatsApp Cloud API, Telegram Bot API) simulators
 NOTIFY_CODES = ("sms", "messaging")
 TELEGRAM_STAFF_CHAT = "-1001000000001"
+# ---- notifications: the SMTP sink (e-mail), after the WhatsApp/Telegram simulator
+SMTP_SERVER_NAME = "Simulator SMTP sink"
+SMTP_SINK_LOG = STATE_DIR / "smtp_sink.jsonl"
 
 # The simulators' credentials: what they accept and what the providers are given.
 BKASH = {
@@ -67,6 +72,7 @@ def _ports(port_base):
     ports = {code: port_base + index for index, code in enumerate(CODES)}
     # ---- notifications: SMS, WhatsApp and Telegram simulators after the payment ones
     ports.update({code: port_base + len(CODES) + i for i, code in enumerate(NOTIFY_CODES)})
+    ports["smtp"] = port_base + len(CODES) + len(NOTIFY_CODES)
     return ports
 
 
@@ -85,6 +91,7 @@ def _base_urls(ports):
         # ---- notifications
         "sms": root["sms"],
         "messaging": root["messaging"],
+        **({"smtp": f"smtp://{HOST}:{ports['smtp']}"} if "smtp" in ports else {}),
     }
 
 
@@ -158,6 +165,7 @@ def cmd_serve(args) -> int:
     from simulators.nagad import NagadSimulator
     from simulators.shurjopay import ShurjoPaySimulator
     from simulators.sms_gateway import SmsGatewaySimulator
+    from simulators.smtp_sink import SmtpSink
     from simulators.sslcommerz import SSLCommerzSimulator
 
     (nagad_private, _nagad_public), (_merchant_private, merchant_public) = _nagad_keys()
@@ -176,6 +184,7 @@ def cmd_serve(args) -> int:
         # ---- notifications
         "sms": SmsGatewaySimulator(),
         "messaging": MessagingSimulator(),
+        "smtp": SmtpSink(log_path=SMTP_SINK_LOG),
     }
     started = []
     try:
@@ -185,7 +194,8 @@ def cmd_serve(args) -> int:
             # A browser closing the connection early is not worth a traceback.
             simulator._server.handle_error = lambda request, client_address: None
             started.append(simulator)
-            print(f"{code}: http://{HOST}:{ports[code]}", flush=True)
+            scheme = "smtp" if code == "smtp" else "http"
+            print(f"{code}: {scheme}://{HOST}:{ports[code]}", flush=True)
     except OSError as exc:
         print(f"error: cannot listen on {HOST}:{ports[code]}: {exc}", file=sys.stderr)
         for simulator in started:
@@ -432,8 +442,35 @@ def _configure_notify_gateways(env, urls):
         email = Gateway.search([("provider", "=", "odoo_mail")], limit=1)
     if not email:
         email = Gateway.create({"name": "E-mail", "channel": "email", "provider": "odoo_mail"})
+    server = _configure_smtp_sink(env, urls)
     email.write({"active": True, "sequence": 1})
-    print(f"  {email.name}: Odoo's outgoing mail")
+    print(f"  {email.name}: Odoo's outgoing mail" + (f" ({server.name})" if server else ""))
+
+
+def _configure_smtp_sink(env, urls):
+    """The outgoing mail server of the demo: the SMTP sink, plain SMTP, no login."""
+    if "smtp" not in urls:
+        return None
+    port = int(urls["smtp"].rsplit(":", 1)[1])
+    Server = env["ir.mail_server"].with_context(active_test=False)
+    values = {
+        "smtp_host": HOST,
+        "smtp_port": port,
+        "smtp_encryption": "none",
+        "smtp_authentication": "login",
+        "smtp_user": False,
+        "smtp_pass": False,
+        "from_filter": False,
+        "sequence": 90,  # a real server of the database comes first
+        "active": True,
+    }
+    server = Server.search([("name", "=", SMTP_SERVER_NAME)], limit=1)
+    if server:
+        server.write(values)
+    else:
+        server = Server.create({"name": SMTP_SERVER_NAME, **values})
+    print(f"  {SMTP_SERVER_NAME}: outgoing mail server {urls['smtp']}, log {SMTP_SINK_LOG}")
+    return server
 
 
 def cmd_configure(args) -> int:

@@ -119,6 +119,7 @@ cat <<TXT
                    127.0.0.1:$GATEWAY_PORT_BASE-$((GATEWAY_PORT_BASE + 4)) (test mode); pay a bill: see README,
                    "Pay a bill in the demo"; scripts/gateway_simulators.py start|status|stop
   Notifications:   SMS, WhatsApp and Telegram simulators on 127.0.0.1:$((GATEWAY_PORT_BASE + 5))-$((GATEWAY_PORT_BASE + 6));
+                   e-mail: SMTP sink on 127.0.0.1:$((GATEWAY_PORT_BASE + 7)) (log .data/gateway_simulators/smtp_sink.jsonl);
                    check every event: scripts/demo_notify_check.py --db $DEMO_DB
 
 TXT
