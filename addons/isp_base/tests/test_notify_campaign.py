@@ -80,6 +80,9 @@ class TestNotifyCampaign(NotifyDispatchMixin, IspBaseCommon):
         )
         cls.subscriber_nomobile.invalidate_recordset(["mobile"])
         cls.Campaign = cls.env["isp.notify.campaign"]
+        # A database with demo data has subscribers of its own (created before the
+        # test's): only the test's subscribers make an audience.
+        cls.Subscription.search([("id", "<", cls.sub_karim.id)]).write({"active": False})
         # Only the campaigns' messages reach the simulator: no lifecycle notifications.
         cls.env["isp.notify.trigger"].search([]).write({"active": False})
         cls.env["isp.notify.message"].search([("state", "=", "queued")]).action_cancel()
