@@ -1,4 +1,4 @@
-"""Lifecycle shared by the payment gateways' HTTP simulators.
+"""Lifecycle shared by the simulators on loopback (the gateways' HTTP APIs, the SMTP sink).
 
 Each simulator serves its API with a ``BaseHTTPRequestHandler`` subclass that reaches
 the simulator through one class attribute (``sim`` unless ``handler_attribute`` says
@@ -12,10 +12,12 @@ import threading
 from functools import cached_property
 from http.server import ThreadingHTTPServer
 
-__all__ = ["LoopbackHttpSimulator"]
+__all__ = ["LoopbackHttpSimulator", "LoopbackServer"]
 
 
-class LoopbackHttpSimulator:
+class LoopbackServer:
+    """A socketserver on 127.0.0.1 in a background thread: start, stop, context manager."""
+
     handler_attribute = "sim"
     _server = None
     _thread = None
@@ -29,6 +31,10 @@ class LoopbackHttpSimulator:
         """The request handler class serving this simulator's API."""
         raise NotImplementedError
 
+    def _make_server(self, port, handler):
+        """The server bound to 127.0.0.1:``port`` with ``handler``."""
+        raise NotImplementedError
+
     def start(self, port=0):
         """Serve on 127.0.0.1:``port`` (0: any free port) in a background thread."""
         name = type(self).__name__
@@ -38,9 +44,7 @@ class LoopbackHttpSimulator:
             {self.handler_attribute: self, "disable_nagle_algorithm": True},
         )
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
+        self._server = self._make_server(port, handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -67,6 +71,16 @@ class LoopbackHttpSimulator:
     @property
     def port(self):
         return self._server.server_address[1]
+
+
+class LoopbackHttpSimulator(LoopbackServer):
+    """An HTTP API served by a ``BaseHTTPRequestHandler`` subclass."""
+
+    def _make_server(self, port, handler):
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        return server
 
     @property
     def root_url(self):

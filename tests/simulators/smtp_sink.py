@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
 
+from .http_base import LoopbackServer
+
 __all__ = ["ReceivedMail", "SmtpSink"]
 
 HOSTNAME = "smtp-sink.localhost"
@@ -158,11 +160,10 @@ class _Server(socketserver.ThreadingTCPServer):
     block_on_close = False
 
 
-class SmtpSink:
+class SmtpSink(LoopbackServer):
     """The SMTP sink on 127.0.0.1, in a background thread (``start``/``stop``)."""
 
-    _server = None
-    _thread = None
+    handler_attribute = "sink"
 
     def __init__(self, log_path=None):
         self.log_path = Path(log_path) if log_path else None
@@ -192,34 +193,8 @@ class SmtpSink:
         with self._lock:
             self.messages.clear()
 
-    def start(self, port=0):
-        """Serve on 127.0.0.1:``port`` (0: any free port)."""
-        handler = type("SmtpSinkHandler", (_SmtpHandler,), {"sink": self})
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", port), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="SmtpSink",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    def _get_handler_class(self):
+        return _SmtpHandler
 
-    def stop(self):
-        self._stopping.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+    def _make_server(self, port, handler):
+        return _Server(("127.0.0.1", port), handler)

@@ -54,31 +54,34 @@ class IspNotifyDispatcher(models.AbstractModel):
             event's code even without an active trigger (OTP-like messages)
         :return: the ``isp.notify.message`` records enqueued
         """
-        Message = self.env["isp.notify.message"]
-        try:
-            vals_list = self._isp_prepare_messages(
+        return self._isp_enqueue_safely(
+            event_code,
+            lambda: self._isp_prepare_messages(
                 event_code, subscriptions, partners, values, key, channels, force
-            )
-            if not vals_list:
-                return Message
-            with self.env.cr.savepoint():
-                return Message.sudo()._isp_enqueue(vals_list)
-        except Exception:  # a notification never breaks the business action
-            _logger.exception("Cannot enqueue the notification %s", event_code)
-            return Message
+            ),
+        )
 
     @api.model
     def _isp_notify_staff(self, event_code, values=None, key=None, company=None):
         """Alert the staff (Telegram chats, e-mail to managers) of ``event_code``."""
+        return self._isp_enqueue_safely(
+            event_code,
+            lambda: self._isp_prepare_staff_messages(event_code, values, key, company),
+        )
+
+    @api.model
+    def _isp_enqueue_safely(self, event_code, prepare):
+        """Enqueue what ``prepare()`` returns; a notification never breaks the business
+        action that emitted it (any error is logged, the savepoint rolled back)."""
         Message = self.env["isp.notify.message"]
         try:
-            vals_list = self._isp_prepare_staff_messages(event_code, values, key, company)
+            vals_list = prepare()
             if not vals_list:
                 return Message
             with self.env.cr.savepoint():
                 return Message.sudo()._isp_enqueue(vals_list)
-        except Exception:  # an alert never breaks the business action
-            _logger.exception("Cannot enqueue the staff notification %s", event_code)
+        except Exception:
+            _logger.exception("Cannot enqueue the notification %s", event_code)
             return Message
 
     @api.model
