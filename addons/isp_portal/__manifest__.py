@@ -25,6 +25,7 @@
         "security/isp_portal_notice_security.xml",
         "views/isp_portal_notice_views.xml",
         "views/portal_connection_templates.xml",
+        "views/portal_app_layout_templates.xml",
         "security/isp_paybill_key_security.xml",
         "views/isp_paybill_key_views.xml",
         "views/hotspot_templates.xml",

@@ -1,12 +1,14 @@
 from odoo import _, fields, http
 from odoo.addons.isp_billing.controllers.portal import IspBillingPortal
 from odoo.http import request
+from odoo.tools import lazy
 
 from ..lib import usage as usage_lib
 
 HISTORY_LIMIT = 5
 USAGE_DAYS = 30
 UNPAID_STATES = ("not_paid", "partial")
+APP_LAYOUT = "isp_portal.portal_app_layout"
 
 
 class IspLayoutMainObject:
@@ -79,10 +81,14 @@ class IspConnectionPortal(IspBillingPortal):
             "terminated": "text-bg-secondary",
         }.get(state, "text-bg-light")
 
+    # The user's invoices and payments through the stored commercial partner: the same
+    # records as ``child_of`` the commercial partner, without a query per domain to
+    # expand the partner's children.
+
     def _get_isp_pending_invoices_domain(self, subscription, partner):
         return [
             ("isp_subscription_id", "=", subscription.id),
-            ("partner_id", "child_of", partner.id),
+            ("commercial_partner_id", "=", partner.id),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
             ("payment_state", "in", UNPAID_STATES),
@@ -91,14 +97,14 @@ class IspConnectionPortal(IspBillingPortal):
     def _get_isp_recent_invoices_domain(self, subscription, partner):
         return [
             ("isp_subscription_id", "=", subscription.id),
-            ("partner_id", "child_of", partner.id),
+            ("commercial_partner_id", "=", partner.id),
             ("move_type", "in", ("out_invoice", "out_refund")),
             ("state", "=", "posted"),
         ]
 
     def _get_isp_recent_payments_domain(self, partner):
         return [
-            ("partner_id", "child_of", partner.id),
+            ("partner_id.commercial_partner_id", "=", partner.id),
             ("partner_type", "=", "customer"),
             ("payment_type", "=", "inbound"),
             ("state", "in", ("in_process", "paid")),
@@ -199,21 +205,33 @@ class IspConnectionPortal(IspBillingPortal):
 
     def _prepare_portal_layout_values(self):
         values = super()._prepare_portal_layout_values()
-        # subscribers may install the portal as a web app
+        # subscribers may install the portal as a web app; counted only when a page
+        # asks (the connection page knows it already)
         partner = self._isp_portal_partner()
-        values["isp_webmanifest"] = bool(
-            request.env["isp.subscription"]
-            .sudo()
-            .search_count(self._isp_get_subscriptions_domain(partner), limit=1)
+        values["isp_webmanifest"] = lazy(
+            lambda: bool(
+                request.env["isp.subscription"]
+                .sudo()
+                .search_count(self._isp_get_subscriptions_domain(partner), limit=1)
+            )
         )
         return values
 
+    def _isp_use_app_layout(self):
+        """Subscribers (portal users) get the lean app layout; staff and website
+        editors keep the website layout and its editor."""
+        return bool(getattr(request, "website", None)) and request.env.user._is_portal()
+
     def _get_isp_layout_values(self, template):
-        """A light ``main_object`` for the website layout when the user cannot edit
-        the page (subscribers); editors keep the view itself for the website editor."""
-        if not getattr(request, "website", None) or request.env.user.has_group(
-            "website.group_website_restricted_editor"
-        ):
+        """The layout of a subscriber page: the app layout for subscribers; for staff
+        who cannot edit the site, a light ``main_object`` for the website layout;
+        editors keep the view itself for the website editor."""
+        if not getattr(request, "website", None):
+            return {}
+        if self._isp_use_app_layout():
+            view = request.env["ir.ui.view"]._get(template).sudo()
+            return {"main_object": view, "isp_layout": APP_LAYOUT}
+        if request.env.user.has_group("website.group_website_restricted_editor"):
             return {}
         view = request.env["ir.ui.view"]._get(template).sudo()
         return {"main_object": IspLayoutMainObject(view)}

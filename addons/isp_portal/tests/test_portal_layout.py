@@ -1,4 +1,5 @@
-"""The website layout of the subscriber's home: light ``main_object`` for subscribers."""
+"""The layout of the subscriber's home: the lean app layout for subscribers, the website
+layout (with the view as ``main_object``) for staff and editors."""
 
 from datetime import date
 from unittest.mock import patch
@@ -37,9 +38,40 @@ class TestPortalLayout(IspPortalCommon):
         self.assertIn("<title>My Connection |", page)
         self.assertLessEqual(calls, 1)
 
+    def test_subscriber_gets_the_app_layout(self):
+        self._login(self.user_nasrin)
+        page, _calls = self._fetch_home()
+        # the app shell: its nav and log out, none of the website's header and footer
+        self.assertIn('name="isp_app_nav"', page)
+        for url in ("/my/invoices", "/my/payment-claims", "/my/account"):
+            self.assertIn(f'href="{url}"', page)
+        self.assertIn('href="/web/session/logout?redirect=/web/login"', page)
+        self.assertNotIn('id="top"', page)
+        self.assertNotIn('id="bottom"', page)
+        self.assertIn("web.assets_frontend", page)
+        self.assertIn('name="isp_status"', page)
+        # the tickets link follows the company's toggle
+        self.company.isp_portal_tickets = False
+        page, _calls = self._fetch_home()
+        self.assertNotIn('href="/my/tickets"', page)
+        self.company.isp_portal_tickets = True
+        page, _calls = self._fetch_home()
+        self.assertIn('href="/my/tickets"', page)
+
+    def test_app_layout_language_switch(self):
+        self._login(self.user_nasrin)
+        page, _calls = self._fetch_home()
+        self.assertNotIn('name="isp_app_lang"', page)  # one language: no switch
+        french = self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["website"].get_current_website().language_ids |= french
+        page, _calls = self._fetch_home()
+        self.assertIn(f'href="/website/lang/{french.url_code}?r=%2Fmy%2Fconnection"', page)
+
     def test_editor_keeps_the_view(self):
         self.authenticate("admin", "admin")
         page, calls = self._fetch_home()
         self.assertIn(f'data-main-object="ir.ui.view({self.view.id},)"', page)
+        self.assertIn('id="top"', page)
+        self.assertNotIn('name="isp_app_nav"', page)
         # the website editor's own checks still run on the view
         self.assertGreaterEqual(calls, 4)
