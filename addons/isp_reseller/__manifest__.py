@@ -13,7 +13,11 @@
     "depends": ["isp_billing"],
     "data": [
         "security/isp_reseller_groups.xml",
+        "security/ir.model.access.csv",
+        "security/isp_reseller_security.xml",
         "views/isp_reseller_actions.xml",
+        "views/isp_reseller_views.xml",
         "views/isp_reseller_menus.xml",
     ],
+    "demo": ["demo/isp_reseller_demo.xml"],
 }

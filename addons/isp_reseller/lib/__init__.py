@@ -1,0 +1,1 @@
+"""Pure-Python rules of the reseller tree and wallets; nothing here may import odoo."""

@@ -1,0 +1,79 @@
+from odoo import Command, _, fields, models
+
+WALLET_ACCOUNT_CODE_PREFIX = "1219"
+WALLET_JOURNAL_CODE = "RSWLT"
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    isp_reseller_max_depth = fields.Integer(
+        string="Reseller Tree Depth",
+        default=3,
+        help="Levels of resellers under the ISP (reseller = 1, its sub-resellers = 2, ...); "
+        "0 = no limit.",
+    )
+    isp_reseller_wallet_account_id = fields.Many2one(
+        "account.account", string="Reseller Wallet Account", copy=False
+    )
+    isp_reseller_wallet_journal_id = fields.Many2one(
+        "account.journal", string="Reseller Wallet Journal", copy=False
+    )
+
+    def _isp_prepare_reseller_wallet_account_vals(self, code):
+        self.ensure_one()
+        return {
+            "name": _("Reseller wallets"),
+            "code": code,
+            "account_type": "asset_receivable",
+            "reconcile": True,
+            "company_ids": [Command.set(self.ids)],
+        }
+
+    def _isp_get_reseller_wallet_account(self):
+        """The receivable account holding every reseller's wallet (one per company).
+
+        Created on first use; each line carries the reseller's partner, so a wallet is
+        the balance of that partner's posted lines on this account.
+        """
+        self.ensure_one()
+        if self.isp_reseller_wallet_account_id:
+            return self.isp_reseller_wallet_account_id
+        Account = self.env["account.account"].sudo().with_company(self)
+        used = set(
+            Account.search(
+                [
+                    *Account._check_company_domain(self),
+                    ("code", "=like", f"{WALLET_ACCOUNT_CODE_PREFIX}%"),
+                ]
+            ).mapped("code")
+        )
+        code = next(
+            f"{WALLET_ACCOUNT_CODE_PREFIX}{n:02d}"
+            for n in range(100)
+            if f"{WALLET_ACCOUNT_CODE_PREFIX}{n:02d}" not in used
+        )
+        account = Account.create(self._isp_prepare_reseller_wallet_account_vals(code))
+        self.sudo().isp_reseller_wallet_account_id = account
+        return account
+
+    def _isp_prepare_reseller_wallet_journal_vals(self):
+        self.ensure_one()
+        return {
+            "name": _("Reseller Wallets"),
+            "code": WALLET_JOURNAL_CODE,
+            "type": "general",
+            "company_id": self.id,
+        }
+
+    def _isp_get_reseller_wallet_journal(self):
+        """The miscellaneous journal of wallet debits (recharges), created on first use."""
+        self.ensure_one()
+        if self.isp_reseller_wallet_journal_id:
+            return self.isp_reseller_wallet_journal_id
+        Journal = self.env["account.journal"].sudo().with_context(active_test=False)
+        journal = Journal.search(
+            [("company_id", "=", self.id), ("code", "=", WALLET_JOURNAL_CODE)], limit=1
+        ) or Journal.create(self._isp_prepare_reseller_wallet_journal_vals())
+        self.sudo().isp_reseller_wallet_journal_id = journal
+        return journal

@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    isp_reseller_max_depth = fields.Integer(
+        related="company_id.isp_reseller_max_depth", readonly=False
+    )

@@ -1,0 +1,40 @@
+from odoo import api, fields, models
+
+from .isp_reseller import RESELLER_KIND_SELECTION
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    reseller_id = fields.Many2one(
+        "isp.reseller",
+        string="Reseller",
+        index="btree_not_null",
+        tracking=True,
+        ondelete="restrict",
+        help="The reseller this subscriber belongs to; empty for the ISP's direct subscribers.",
+    )
+    isp_reseller_ids = fields.One2many("isp.reseller", "partner_id", string="Reseller Record")
+    isp_reseller_kind = fields.Selection(
+        RESELLER_KIND_SELECTION,
+        string="Reseller Kind",
+        compute="_compute_isp_reseller_kind",
+        store=True,
+        help="Set when this partner is itself a reseller, sub-reseller or card partner.",
+    )
+
+    @api.depends("isp_reseller_ids.kind")
+    def _compute_isp_reseller_kind(self):
+        for partner in self:
+            partner.isp_reseller_kind = partner.isp_reseller_ids[:1].kind
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        user = self.env.user
+        if not self.env.su and user.isp_reseller_id:
+            if any(vals.get("is_isp_subscriber") for vals in vals_list):
+                user._isp_check_reseller_permission("add_client")
+            for vals in vals_list:
+                if vals.get("is_isp_subscriber"):
+                    vals.setdefault("reseller_id", user.isp_reseller_id.id)
+        return super().create(vals_list)

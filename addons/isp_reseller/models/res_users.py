@@ -1,0 +1,58 @@
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError
+
+KIND_GROUPS = {
+    "reseller": "isp_reseller.group_isp_reseller",
+    "sub_reseller": "isp_reseller.group_isp_sub_reseller",
+    "card_partner": "isp_reseller.group_isp_card_partner",
+}
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    isp_reseller_id = fields.Many2one(
+        "isp.reseller",
+        string="Works for Reseller",
+        index="btree_not_null",
+        help="The reseller panel this user works in; record rules confine the user to "
+        "that reseller's subtree.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        users.filtered("isp_reseller_id")._isp_apply_reseller_group()
+        return users
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "isp_reseller_id" in vals:
+            self.filtered("isp_reseller_id")._isp_apply_reseller_group()
+            # the reseller record rules read user.isp_reseller_id: cached per user
+            self.env.registry.clear_cache()
+        return res
+
+    def _isp_apply_reseller_group(self):
+        """Give each user the role of its reseller's kind."""
+        for kind, xmlid in KIND_GROUPS.items():
+            users = self.filtered(lambda u, kind=kind: u.isp_reseller_id.kind == kind)
+            if users:
+                users.sudo().write({"groups_id": [Command.link(self.env.ref(xmlid).id)]})
+
+    def _isp_check_reseller_permission(self, permission):
+        """Refuse what the user's reseller is not allowed (``perm_<permission>``)."""
+        self.ensure_one()
+        if self.env.su or not self.isp_reseller_id:
+            return
+        reseller = self.sudo().isp_reseller_id
+        if not reseller[f"perm_{permission}"]:
+            raise AccessError(
+                _(
+                    "%(reseller)s is not allowed to %(permission)s.",
+                    reseller=reseller.display_name,
+                    permission=reseller._fields[f"perm_{permission}"].get_description(self.env)[
+                        "string"
+                    ],
+                )
+            )
