@@ -8,7 +8,6 @@ class ResPartner(models.Model):
 
     reseller_id = fields.Many2one(
         "isp.reseller",
-        string="Reseller",
         index="btree_not_null",
         tracking=True,
         ondelete="restrict",
@@ -37,4 +36,10 @@ class ResPartner(models.Model):
             for vals in vals_list:
                 if vals.get("is_isp_subscriber"):
                     vals.setdefault("reseller_id", user.isp_reseller_id.id)
+            user._isp_check_reseller_scope([vals.get("reseller_id") for vals in vals_list])
         return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("reseller_id"):
+            self.env.user._isp_check_reseller_scope([vals["reseller_id"]])
+        return super().write(vals)

@@ -56,3 +56,23 @@ class ResUsers(models.Model):
                     ],
                 )
             )
+
+    def _isp_check_reseller_scope(self, reseller_ids):
+        """Refuse a reseller user pointing records at resellers outside its subtree.
+
+        Record rules check a write against the records as they were; this checks
+        where the write puts them.
+        """
+        self.ensure_one()
+        reseller_ids = {rid for rid in reseller_ids if rid}
+        if self.env.su or not self.isp_reseller_id or not reseller_ids:
+            return
+        in_scope = (
+            self.env["isp.reseller"]
+            .sudo()
+            .search_count(
+                [("id", "child_of", self.isp_reseller_id.ids), ("id", "in", list(reseller_ids))]
+            )
+        )
+        if in_scope != len(reseller_ids):
+            raise AccessError(_("You may only work with resellers of your own network."))

@@ -12,12 +12,11 @@ class TestIspResellerScreens(HttpCase):
         manager = new_test_user(
             self.env, login="isp_reseller_ui_manager", groups="isp_base.group_isp_manager"
         )
-        reseller = new_test_user(
-            self.env, login="isp_reseller_ui_reseller", groups="isp_reseller.group_isp_reseller"
-        )
+        partner = self.env["res.partner"].create({"name": "UI POP"})
+        reseller = self.env["isp.reseller"].create({"partner_id": partner.id})
         for path in (
-            "/odoo/action-isp_reseller.action_isp_reseller_partners",
-            f"/odoo/action-isp_reseller.action_isp_reseller_partners/{reseller.partner_id.id}",
+            "/odoo/action-isp_reseller.action_isp_reseller",
+            f"/odoo/action-isp_reseller.action_isp_reseller/{reseller.id}",
         ):
             with self.subTest(path=path):
                 self.browser_js(
