@@ -164,9 +164,10 @@ class IspReseller(models.Model):
     def write(self, vals):
         if "parent_id" in vals:
             user = self.env.user
-            if not self.env.su and user.isp_reseller_id and not vals["parent_id"]:
-                raise AccessError(_("Only the ISP places resellers at the top of the tree."))
-            user._isp_check_reseller_scope([vals["parent_id"]])
+            if not self.env.su and user.isp_reseller_id:
+                if not vals["parent_id"]:
+                    raise AccessError(_("Only the ISP places resellers at the top of the tree."))
+                user._isp_check_reseller_scope([vals["parent_id"]])
         res = super().write(vals)
         if {"perm_view_all_clients", "active"} & set(vals):
             # record rules read these through user.isp_reseller_id: cached per user

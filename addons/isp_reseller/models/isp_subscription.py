@@ -11,7 +11,8 @@ class IspSubscription(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.user._isp_check_reseller_permission("add_client")
+        if not self.env.su:
+            self.env.user._isp_check_reseller_permission("add_client")
         return super().create(vals_list)
 
     def _isp_extend_after_reseller_recharge(self, package, units, move):

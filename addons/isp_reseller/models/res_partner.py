@@ -40,6 +40,6 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if vals.get("reseller_id"):
+        if vals.get("reseller_id") and not self.env.su:
             self.env.user._isp_check_reseller_scope([vals["reseller_id"]])
         return super().write(vals)

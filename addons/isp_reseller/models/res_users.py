@@ -41,9 +41,12 @@ class ResUsers(models.Model):
                 users.sudo().write({"groups_id": [Command.link(self.env.ref(xmlid).id)]})
 
     def _isp_check_reseller_permission(self, permission):
-        """Refuse what the user's reseller is not allowed (``perm_<permission>``)."""
+        """Refuse what the user's reseller is not allowed (``perm_<permission>``).
+
+        ``env.user`` is a superuser record: callers skip the check in sudo mode.
+        """
         self.ensure_one()
-        if self.env.su or not self.isp_reseller_id:
+        if not self.isp_reseller_id:
             return
         reseller = self.sudo().isp_reseller_id
         if not reseller[f"perm_{permission}"]:
@@ -61,11 +64,11 @@ class ResUsers(models.Model):
         """Refuse a reseller user pointing records at resellers outside its subtree.
 
         Record rules check a write against the records as they were; this checks
-        where the write puts them.
+        where the write puts them. Callers skip the check in sudo mode.
         """
         self.ensure_one()
         reseller_ids = {rid for rid in reseller_ids if rid}
-        if self.env.su or not self.isp_reseller_id or not reseller_ids:
+        if not self.isp_reseller_id or not reseller_ids:
             return
         in_scope = (
             self.env["isp.reseller"]

@@ -26,8 +26,12 @@ class TestResellerIsolation(IspResellerCommon, IspBaseRpcCommon):
             self._visible(self.user_a, "account.move", invoices | self.invoice_b), invoices
         )
         self.assertEqual(self._visible(self.user_b, "isp.subscription", all_subs), self.sub_of_b)
-        # the card partner has no subscriber
-        self.assertFalse(self._visible(self.user_c, "isp.subscription", all_subs))
+        # the card partner has no subscriber, nor any right on subscriptions
+        self.assertFalse(
+            self._visible(self.user_c, "res.partner", everyone).filtered("is_isp_subscriber")
+        )
+        with self.assertRaises(AccessError):
+            self._visible(self.user_c, "isp.subscription", all_subs)
 
     def test_sub_reseller_not_its_siblings_nor_its_parent(self):
         all_subs = self.sub_of_a | self.sub_of_a1 | self.sub_of_a2 | self.sub_of_b
@@ -44,9 +48,9 @@ class TestResellerIsolation(IspResellerCommon, IspBaseRpcCommon):
 
     def test_orm_read_and_write_across_is_refused(self):
         for user, records in (
-            (self.user_a, self.subscriber_b | self.sub_of_b | self.invoice_b),
-            (self.user_a1, self.subscriber_a2 | self.sub_of_a2 | self.invoice_a2),
-            (self.user_b, self.subscriber_a1 | self.sub_of_a1 | self.invoice_a1),
+            (self.user_a, [self.subscriber_b, self.sub_of_b, self.invoice_b]),
+            (self.user_a1, [self.subscriber_a2, self.sub_of_a2, self.invoice_a2]),
+            (self.user_b, [self.subscriber_a1, self.sub_of_a1, self.invoice_a1]),
         ):
             for record in records:
                 with self.subTest(user=user.login, record=record), self.assertRaises(AccessError):
@@ -93,7 +97,7 @@ class TestResellerIsolation(IspResellerCommon, IspBaseRpcCommon):
             with self.subTest(user=user.login, record=record):
                 with self.assertRaises(Fault) as read_fault:
                     self._rpc(user, model, "read", record.ids, ["display_name"])
-                self.assertIn("AccessError", read_fault.exception.faultString)
+                self.assertIn("doesn't have 'read' access", read_fault.exception.faultString)
                 with self.assertRaises(Fault):
                     self._rpc(user, model, "write", record.ids, vals)
         self.assertEqual(self.subscriber_b.name, "Subscriber of Reseller B")

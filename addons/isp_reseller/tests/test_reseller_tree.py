@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import IspResellerCommon
@@ -27,7 +27,7 @@ class TestResellerTree(IspResellerCommon):
             self._create_reseller("Nested", kind="reseller", parent=self.reseller_a)
         with self.assertRaises(ValidationError):
             self._create_reseller("Under card", kind="sub_reseller", parent=self.card_c)
-        with self.assertRaises(ValidationError):
+        with self.assertRaises((UserError, ValidationError)):
             self.reseller_a.parent_id = self.sub_a1  # a cycle (and a reseller not at root)
 
     def test_max_depth(self):
@@ -50,7 +50,12 @@ class TestResellerTree(IspResellerCommon):
             self.env["res.partner"]
             .with_user(self.user_a1)
             .create(
-                {"name": "Walk-in", "is_isp_subscriber": True, "isp_zone_id": self.zone_mirpur.id}
+                {
+                    "name": "Walk-in",
+                    "is_isp_subscriber": True,
+                    "mobile": self._next_mobile(),
+                    "isp_zone_id": self.zone_mirpur.id,
+                }
             )
         )
         self.assertEqual(partner.reseller_id, self.sub_a1)
@@ -60,6 +65,7 @@ class TestResellerTree(IspResellerCommon):
                 {
                     "name": "Stolen",
                     "is_isp_subscriber": True,
+                    "mobile": self._next_mobile(),
                     "isp_zone_id": self.zone_mirpur.id,
                     "reseller_id": self.reseller_b.id,
                 }
@@ -67,7 +73,12 @@ class TestResellerTree(IspResellerCommon):
         self.sub_a1.perm_add_client = False
         with self.assertRaises(AccessError):
             self.env["res.partner"].with_user(self.user_a1).create(
-                {"name": "Refused", "is_isp_subscriber": True, "isp_zone_id": self.zone_mirpur.id}
+                {
+                    "name": "Refused",
+                    "is_isp_subscriber": True,
+                    "mobile": self._next_mobile(),
+                    "isp_zone_id": self.zone_mirpur.id,
+                }
             )
 
     def test_sub_resellers_only_with_reseller_module(self):
