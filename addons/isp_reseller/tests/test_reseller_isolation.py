@@ -3,6 +3,7 @@ from xmlrpc.client import Fault
 from odoo.addons.isp_base.tests.common import IspBaseRpcCommon
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import IspResellerCommon
 
@@ -76,6 +77,7 @@ class TestResellerIsolation(IspResellerCommon, IspBaseRpcCommon):
         self.reseller_a.perm_view_all_clients = True
         self.assertEqual(self._visible(self.user_a, "isp.subscription", all_subs), all_subs)
 
+    @mute_logger("odoo.http")
     def test_rpc_read_and_write_across_is_refused(self):
         self._rpc_login(self.user_a)
         self._rpc_login(self.user_a1)
