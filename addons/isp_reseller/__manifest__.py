@@ -18,6 +18,7 @@
         "views/isp_reseller_actions.xml",
         "views/isp_reseller_views.xml",
         "views/isp_reseller_menus.xml",
+        "views/isp_reseller_panel_menus.xml",
     ],
     "demo": ["demo/isp_reseller_demo.xml"],
 }
