@@ -190,6 +190,18 @@ class IspReseller(models.Model):
             "context": {"create": False},
         }
 
+    @api.model
+    def _isp_demo_assign_subscribers(self, reseller_ids, count):
+        """Demo data: give ``count`` subscribers of the ISP to each reseller."""
+        resellers = self.browse(reseller_ids)
+        subscribers = self.env["res.partner"].search(
+            [("is_isp_subscriber", "=", True), ("reseller_id", "=", False)],
+            order="id",
+            limit=count * len(resellers),
+        )
+        for index, reseller in enumerate(resellers):
+            subscribers[index * count : (index + 1) * count].write({"reseller_id": reseller.id})
+
     # ------------------------------------------------------------------
     # Wallet: a ledger balance
     # ------------------------------------------------------------------
