@@ -55,6 +55,36 @@ def test_chart_bars_without_usage():
     assert usage.chart_bars([]) == []
 
 
+def test_label_bars_fills_the_translated_pattern():
+    series = usage.daily_series([(date(2026, 3, 31), 1_500_000, 2000)], date(2026, 3, 31), 2)
+    bars = usage.label_bars(
+        usage.chart_bars(series), "%(date)s : %(total)s ↓%(download)s ↑%(upload)s"
+    )
+    assert [bar["label"] for bar in bars] == [
+        "2026-03-30 : 0 B ↓0 B ↑0 B",
+        "2026-03-31 : 1.5 MB ↓1.5 MB ↑2.0 KB",
+    ]
+
+
+def test_chart_svg_bars_one_rect_per_bar_with_escaped_label():
+    bars = [
+        {"height": 100.0, "total": 2e9, "label": "2026-03-30: 2.0 GB"},
+        {"height": 33.3, "total": 666e6, "label": "<b>&</b>"},
+        {"height": 0, "total": 0},
+    ]
+    svg = usage.chart_svg_bars(bars)
+    assert svg.count("<rect ") == 3
+    assert svg.startswith(
+        '<rect x="1" y="0.0" width="8" height="100.0" fill="currentColor" '
+        'class="text-primary" data-bytes="2000000000"><title>2026-03-30: 2.0 GB</title></rect>'
+    )
+    assert '<rect x="11" y="66.7" width="8" height="33.3"' in svg
+    assert 'data-bytes="666000000"><title>&lt;b&gt;&amp;&lt;/b&gt;</title>' in svg
+    assert '<rect x="21" y="100" width="8" height="0"' in svg
+    assert "<title></title>" in svg
+    assert usage.chart_svg_bars([]) == ""
+
+
 # ---------------------------------------------------------------- notices
 
 SUB = SubscriberProfile(company_id=1, zone_id=10, package_id=20, overdue=False)

@@ -19,14 +19,14 @@ class IspActionsPortal(IspConnectionPortal):
 
     def _prepare_isp_connection_values(self, subscription_id=None):
         values = super()._prepare_isp_connection_values(subscription_id)
-        company = values["company"]
+        settings = values["isp_settings"]
         values.update(
-            show_package_change=company.isp_portal_package_change,
-            show_password_change=company.isp_portal_password_change,
-            show_tickets=company.isp_portal_tickets,
+            show_package_change=settings["isp_portal_package_change"],
+            show_password_change=settings["isp_portal_password_change"],
+            show_tickets=settings["isp_portal_tickets"],
         )
         subscription = values.get("subscription")
-        if subscription and company.isp_portal_package_change:
+        if subscription and settings["isp_portal_package_change"]:
             values["package_request"] = self._isp_get_last_package_request(subscription)
         return values
 

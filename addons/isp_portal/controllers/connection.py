@@ -69,6 +69,10 @@ class IspConnectionPortal(IspBillingPortal):
     def _isp_portal_company(self):
         return request.env.user.sudo().company_id
 
+    def _isp_portal_settings(self, company=None):
+        """The company's portal settings (cached; see ``res.company._isp_portal_settings``)."""
+        return (company or self._isp_portal_company())._isp_portal_settings()
+
     def _get_isp_state_labels(self):
         Subscription = request.env["isp.subscription"]
         return dict(Subscription._fields["state"]._description_selection(request.env))
@@ -80,6 +84,53 @@ class IspConnectionPortal(IspBillingPortal):
             "expired": "text-bg-danger",
             "terminated": "text-bg-secondary",
         }.get(state, "text-bg-light")
+
+    # What the home reads of its records, fetched with the search (one query each).
+    HOME_SUBSCRIPTION_FIELDS = (
+        "name",
+        "partner_id",
+        "company_id",
+        "package_id",
+        "zone_id",
+        "state",
+        "username",
+        "expiry_at",
+        "router_id",
+    )
+    HOME_INVOICE_FIELDS = (
+        "name",
+        "move_type",
+        "state",
+        "invoice_date",
+        "invoice_date_due",
+        "amount_total",
+        "amount_residual",
+        "payment_state",
+        "currency_id",
+        "access_token",
+        "partner_id",
+        "commercial_partner_id",
+        "isp_subscription_id",
+        "company_id",
+    )
+    HOME_PAYMENT_FIELDS = ("date", "memo", "name", "amount", "currency_id")
+
+    def _get_isp_home_subscriptions_domain(self, partner):
+        """The user's subscriptions through the stored commercial partner: the same
+        as ``child_of`` the commercial partner (less the contacts of a company of its
+        own below it), without a query to expand the partner's children."""
+        return [("partner_id.commercial_partner_id", "=", partner.id)]
+
+    def _isp_get_home_subscriptions(self, partner):
+        return (
+            request.env["isp.subscription"]
+            .sudo()
+            .search_fetch(
+                self._get_isp_home_subscriptions_domain(partner),
+                self.HOME_SUBSCRIPTION_FIELDS,
+                order="id",
+            )
+        )
 
     # The user's invoices and payments through the stored commercial partner: the same
     # records as ``child_of`` the commercial partner, without a query per domain to
@@ -131,16 +182,20 @@ class IspConnectionPortal(IspBillingPortal):
             USAGE_DAYS,
         )
         bars = usage_lib.chart_bars(series)
-        for bar in bars:
-            bar["label"] = _(
+        # translated once for the 30 bars: each placeholder stands for itself here
+        usage_lib.label_bars(
+            bars,
+            _(
                 "%(date)s: %(total)s (download %(download)s, upload %(upload)s)",
-                date=fields.Date.to_string(bar["date"]),
-                total=usage_lib.format_bytes(bar["total"]),
-                download=usage_lib.format_bytes(bar["download"]),
-                upload=usage_lib.format_bytes(bar["upload"]),
-            )
+                date="%(date)s",
+                total="%(total)s",
+                download="%(download)s",
+                upload="%(upload)s",
+            ),
+        )
         return {
             "usage_bars": bars,
+            "usage_svg_bars": usage_lib.chart_svg_bars(bars),
             "usage_total": usage_lib.format_bytes(sum(bar["total"] for bar in bars)),
             "usage_download": usage_lib.format_bytes(sum(bar["download"] for bar in bars)),
             "usage_upload": usage_lib.format_bytes(sum(bar["upload"] for bar in bars)),
@@ -150,7 +205,8 @@ class IspConnectionPortal(IspBillingPortal):
     def _prepare_isp_connection_values(self, subscription_id=None):
         partner = self._isp_portal_partner()
         company = self._isp_portal_company()
-        subscriptions = self._isp_get_subscriptions()
+        settings = self._isp_portal_settings(company)
+        subscriptions = self._isp_get_home_subscriptions(partner)
         # the connection in service first
         subscription = subscriptions.sorted(lambda sub: sub.state != "active")[:1]
         if subscription_id:
@@ -160,50 +216,65 @@ class IspConnectionPortal(IspBillingPortal):
             "subscriptions": subscriptions,
             "subscription": subscription,
             "company": company,
-            "show_usage": company.isp_portal_show_usage,
-            "show_live_traffic": company.isp_portal_show_live_traffic,
-            "show_history": company.isp_portal_show_history,
-            "show_notices": company.isp_portal_show_notices,
-            "speed_test_url": company.isp_portal_speed_test_url,
+            "isp_settings": settings,
+            "show_usage": settings["isp_portal_show_usage"],
+            "show_live_traffic": settings["isp_portal_show_live_traffic"],
+            "show_history": settings["isp_portal_show_history"],
+            "show_notices": settings["isp_portal_show_notices"],
+            "speed_test_url": settings["isp_portal_speed_test_url"],
         }
         if not subscription:
             return values
         Move = request.env["account.move"].sudo()
-        pending = Move.search(
+        pending = Move.search_fetch(
             self._get_isp_pending_invoices_domain(subscription, partner),
+            self.HOME_INVOICE_FIELDS,
             order="invoice_date_due, id",
         )
         values.update(
+            package_info=request.env["product.template"]._isp_portal_get_package_info(
+                subscription.package_id.id, request.env.lang or "en_US"
+            ),
             state_label=self._get_isp_state_labels().get(subscription.state, subscription.state),
             state_badge=self._get_isp_state_badge(subscription.state),
             pending_invoices=pending,
             amount_due=sum(pending.mapped("amount_residual")),
-            currency=subscription.company_id.currency_id,
+            currency=request.env["res.currency"].browse(
+                self._isp_portal_settings(subscription.company_id)["currency_id"]
+            ),
         )
-        if company.isp_portal_show_history:
+        if settings["isp_portal_show_history"]:
             values.update(
-                recent_invoices=Move.search(
+                recent_invoices=Move.search_fetch(
                     self._get_isp_recent_invoices_domain(subscription, partner),
+                    self.HOME_INVOICE_FIELDS,
                     order="invoice_date desc, id desc",
                     limit=HISTORY_LIMIT,
                 ),
                 recent_payments=request.env["account.payment"]
                 .sudo()
-                .search(
+                .search_fetch(
                     self._get_isp_recent_payments_domain(partner),
+                    self.HOME_PAYMENT_FIELDS,
                     order="date desc, id desc",
                     limit=HISTORY_LIMIT,
                 ),
             )
-        if company.isp_portal_show_usage:
+        if settings["isp_portal_show_usage"]:
             values.update(self._prepare_isp_usage_values(subscription))
-        if company.isp_portal_show_notices:
+        if settings["isp_portal_show_notices"]:
             values["notices"] = request.env["isp.portal.notice"]._get_notices_for_subscriptions(
                 subscription
             )
         return values
 
+    # What the subscriber pages read of the user's partner: fetched alone rather than
+    # with every column of ``res.partner`` on the first access.
+    ISP_PARTNER_FIELDS = ("name", "tz", "user_id", "commercial_partner_id", "isp_referral_code")
+
     def _prepare_portal_layout_values(self):
+        if request.env.user._is_portal():
+            request.env.user.partner_id.fetch(self.ISP_PARTNER_FIELDS)
         values = super()._prepare_portal_layout_values()
         # subscribers may install the portal as a web app; counted only when a page
         # asks (the connection page knows it already)
@@ -251,7 +322,7 @@ class IspConnectionPortal(IspBillingPortal):
     @http.route("/my/connection/live", type="json", auth="user", website=True)
     def portal_my_connection_live(self, subscription_id=None, **kw):
         """One live traffic sample of the user's own subscription."""
-        if not self._isp_portal_company().isp_portal_show_live_traffic:
+        if not self._isp_portal_settings()["isp_portal_show_live_traffic"]:
             return {"error": "disabled", "message": _("Live traffic is not available.")}
         subscription = self._isp_get_subscription(subscription_id)
         if not subscription:

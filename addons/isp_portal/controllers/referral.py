@@ -19,8 +19,8 @@ class IspReferralPortal(IspActionsPortal):
     def _prepare_isp_connection_values(self, subscription_id=None):
         values = super()._prepare_isp_connection_values(subscription_id)
         company = values["company"]
-        values["show_referral"] = company.isp_portal_referral
-        if company.isp_portal_referral:
+        values["show_referral"] = values["isp_settings"]["isp_portal_referral"]
+        if values["show_referral"]:
             values.update(self._prepare_isp_referral_values(company))
         return values
 
@@ -57,8 +57,10 @@ class IspReferralPortal(IspActionsPortal):
             "referral_link": self._get_isp_referral_link(code),
             "referral_rows": rows,
             "referral_total": sum(rewards.mapped("amount")),
-            "referral_reward": company.isp_portal_referral_reward,
-            "referral_currency": company.currency_id,
+            "referral_reward": company._isp_portal_settings()["isp_portal_referral_reward"],
+            "referral_currency": request.env["res.currency"].browse(
+                company._isp_portal_settings()["currency_id"]
+            ),
         }
 
 

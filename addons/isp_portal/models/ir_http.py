@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, api, models, tools
 from odoo.http import request
 from odoo.tools import html2plaintext
 
@@ -22,7 +22,7 @@ class IrHttp(models.AbstractModel):
         if not user or user._is_public() or user._is_internal():
             # Staff keep the pages; visitors get the login page of ``auth="user"``.
             return False
-        return bool(user.sudo().company_id.isp_portal_maintenance)
+        return bool(user.sudo().company_id._isp_portal_settings()["isp_portal_maintenance"])
 
     @classmethod
     def _isp_portal_maintenance_response(cls, endpoint):
@@ -46,3 +46,29 @@ class IrHttp(models.AbstractModel):
         if cls._isp_portal_in_maintenance(endpoint):
             return cls._isp_portal_maintenance_response(endpoint)
         return super()._dispatch(endpoint)
+
+    # ---- subscriber app layout: page view tracking
+
+    @api.model
+    @tools.ormcache("template", "website_id", cache="templates")
+    def _isp_portal_template_tracked(self, template, website_id):
+        """Whether website visitors' views of ``template`` are tracked (the view's
+        ``track``); cached with the templates, cleared when a view is written."""
+        website = self.env["website"].sudo().browse(website_id)
+        return bool(website.with_context(website_id=website_id).get_template(template).track)
+
+    @classmethod
+    def _register_website_track(cls, response):
+        # A subscriber app page whose view is not tracked (the case of every one of
+        # them unless staff set it) has nothing to record: no read of the view.
+        qcontext = getattr(response, "qcontext", None) or {}
+        template = qcontext.get("response_template")
+        website = getattr(request, "website", None)
+        if (
+            qcontext.get("isp_layout")
+            and isinstance(template, str)
+            and website
+            and not request.env["ir.http"]._isp_portal_template_tracked(template, website.id)
+        ):
+            return False
+        return super()._register_website_track(response)

@@ -1,4 +1,23 @@
-from odoo import fields, models
+from odoo import api, fields, models, tools
+
+# What the subscriber pages read of their company on every request (settings, not
+# subscriber data): cached per company, cleared when any of them is written.
+PORTAL_CACHED_FIELDS = (
+    "name",
+    "currency_id",
+    "isp_portal_show_usage",
+    "isp_portal_show_live_traffic",
+    "isp_portal_show_history",
+    "isp_portal_show_notices",
+    "isp_portal_speed_test_url",
+    "isp_portal_maintenance",
+    "isp_portal_package_change",
+    "isp_portal_password_change",
+    "isp_portal_tickets",
+    "isp_portal_referral",
+    "isp_portal_referral_reward",
+)
+PORTAL_CACHED_FIELDS_SET = frozenset(PORTAL_CACHED_FIELDS)
 
 
 class ResCompany(models.Model):
@@ -81,3 +100,26 @@ class ResCompany(models.Model):
         help="Credit the referrer earns once per referred subscriber, when that "
         "subscriber's first invoice is paid; the referrer's next invoices use it.",
     )
+
+    # ---- subscriber pages: cached settings
+
+    def _isp_portal_settings(self):
+        """The portal settings of this company (one record) as a read-only mapping of
+        ``PORTAL_CACHED_FIELDS`` (many2one as ids): the same for every subscriber of the
+        company, cached in the registry and cleared on write."""
+        self.ensure_one()
+        return self._isp_portal_get_settings(self.id)
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _isp_portal_get_settings(self, company_id):
+        company = self.sudo().browse(company_id).with_context(prefetch_fields=False)
+        [values] = company.read(list(PORTAL_CACHED_FIELDS), load=None)
+        values.pop("id", None)
+        return tools.frozendict(values)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if not PORTAL_CACHED_FIELDS_SET.isdisjoint(vals):
+            self.env.registry.clear_cache()
+        return result

@@ -58,6 +58,34 @@ class TestPortalLayout(IspPortalCommon):
         page, _calls = self._fetch_home()
         self.assertIn('href="/my/tickets"', page)
 
+    def test_shared_values_follow_their_records(self):
+        """The company's settings and name and the package's name and speeds are cached
+        for every subscriber; a write shows at once."""
+        self._login(self.user_nasrin)
+        page, _calls = self._fetch_home()
+        self.assertIn("Test Home 10 Mbps", page)
+        self.assertNotIn('name="isp_speed_test"', page)
+        self.company.partner_id.name = "Renamed Net Ltd"
+        self.package_home_10.write({"name": "Home Fibre 10", "isp_download_mbps": 12.5})
+        self.company.isp_portal_speed_test_url = "https://speed.example.test"
+        page, _calls = self._fetch_home()
+        self.assertIn('<span class="fw-bold text-truncate">Renamed Net Ltd</span>', page)
+        self.assertIn("Home Fibre 10", page)
+        self.assertIn("12.5", page)
+        self.assertIn('href="https://speed.example.test"', page)
+        self.company.isp_portal_show_usage = False
+        page, _calls = self._fetch_home()
+        self.assertNotIn('name="isp_usage"', page)
+
+    def test_tracked_view_is_still_tracked(self):
+        self._login(self.user_nasrin)
+        Track = self.env["website.track"].sudo()
+        self._fetch_home()
+        self.assertFalse(Track.search_count([("url", "like", "/my/connection")]))
+        self.view.track = True
+        self._fetch_home()
+        self.assertTrue(Track.search_count([("url", "like", "/my/connection")]))
+
     def test_app_layout_language_switch(self):
         self._login(self.user_nasrin)
         page, _calls = self._fetch_home()
