@@ -288,6 +288,18 @@ class IspConnectionPortal(IspBillingPortal):
         )
         return values
 
+    def _isp_plain_attributes(self):
+        """Whether website's processing of a page's dynamic attributes would change
+        nothing but images' lazy loading here: one frontend language (no language in
+        the URLs), no URL rewrite, no CDN and no blocking of third-party content."""
+        website = request.website
+        return (
+            len(request.env["res.lang"]._get_frontend()) <= 1
+            and not website.cdn_activated
+            and not (website.cookies_bar and website.block_third_party_domains)
+            and not request.env["ir.http"]._rewrite_len(website.id)
+        )
+
     def _isp_use_app_layout(self):
         """Subscribers (portal users) get the lean app layout; staff and website
         editors keep the website layout and its editor."""
@@ -300,6 +312,8 @@ class IspConnectionPortal(IspBillingPortal):
         if not getattr(request, "website", None):
             return {}
         if self._isp_use_app_layout():
+            if self._isp_plain_attributes():
+                request.update_context(isp_plain_attributes=True)
             view = request.env["ir.ui.view"]._get(template).sudo()
             return {"main_object": view, "isp_layout": APP_LAYOUT}
         if request.env.user.has_group("website.group_website_restricted_editor"):

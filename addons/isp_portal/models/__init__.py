@@ -23,3 +23,4 @@ from . import isp_referral_reward
 from . import account_payment
 from . import res_partner
 from . import product_template
+from . import ir_qweb

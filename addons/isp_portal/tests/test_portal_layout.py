@@ -86,6 +86,21 @@ class TestPortalLayout(IspPortalCommon):
         self._fetch_home()
         self.assertTrue(Track.search_count([("url", "like", "/my/connection")]))
 
+    def test_website_attribute_processing_where_it_matters(self):
+        """The app page skips website's processing of dynamic attributes only where it
+        would change nothing but images' lazy loading; a CDN (or a second language, a
+        URL rewrite, third-party blocking) brings it back."""
+        self._login(self.user_nasrin)
+        page, _calls = self._fetch_home()
+        self.assertIn('src="/logo.png?company=', page)
+        self.assertIn('loading="lazy"', page)
+        self.assertNotIn("cdn.example.test", page)
+        self.env["website"].get_current_website().write(
+            {"cdn_activated": True, "cdn_url": "https://cdn.example.test"}
+        )
+        page, _calls = self._fetch_home()
+        self.assertIn("https://cdn.example.test/web/", page)
+
     def test_app_layout_language_switch(self):
         self._login(self.user_nasrin)
         page, _calls = self._fetch_home()
