@@ -1,7 +1,7 @@
 from odoo import _, fields, http
 from odoo.addons.isp_billing.controllers.portal import IspBillingPortal
 from odoo.http import request
-from odoo.tools import lazy
+from odoo.tools import file_open, lazy
 
 from ..lib import usage as usage_lib
 
@@ -9,6 +9,8 @@ HISTORY_LIMIT = 5
 USAGE_DAYS = 30
 UNPAID_STATES = ("not_paid", "partial")
 APP_LAYOUT = "isp_portal.portal_app_layout"
+SERVICE_WORKER_PATH = "isp_portal/static/src/sw/isp_service_worker.js"
+SERVICE_WORKER_SCOPE = "/my/"
 
 
 class IspLayoutMainObject:
@@ -361,6 +363,28 @@ class IspConnectionPortal(IspBillingPortal):
                 "right now. Try again in a minute."
             ),
         }
+
+    @http.route(
+        "/isp_portal/sw.js",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        readonly=True,
+        sitemap=False,
+    )
+    def isp_portal_service_worker(self, **kw):
+        """The web app's service worker (caches the shell's static files only), at a
+        URL of its own so that it may control the subscriber pages under /my/."""
+        with file_open(SERVICE_WORKER_PATH, "rb") as script:
+            body = script.read()
+        return request.make_response(
+            body,
+            headers=[
+                ("Content-Type", "text/javascript; charset=utf-8"),
+                ("Service-Worker-Allowed", SERVICE_WORKER_SCOPE),
+                ("Cache-Control", "no-cache"),
+            ],
+        )
 
     @http.route(
         "/isp_portal/manifest.webmanifest",

@@ -101,6 +101,24 @@ class TestPortalLayout(IspPortalCommon):
         page, _calls = self._fetch_home()
         self.assertIn("https://cdn.example.test/web/", page)
 
+    def test_service_worker(self):
+        """The web app's service worker: JavaScript allowed to control the subscriber
+        pages (/my/), registered by the app layout, caching static files only."""
+        response = self.url_open("/isp_portal/sw.js")
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/javascript"))
+        self.assertEqual(response.headers["Service-Worker-Allowed"], "/my/")
+        self.assertIn('addEventListener("fetch"', response.text)
+        self.assertIn('request.mode === "navigate"', response.text)  # pages: never cached
+        self.assertIn("/web/assets/", response.text)
+        self._login(self.user_nasrin)
+        page, _calls = self._fetch_home()
+        self.assertIn('serviceWorker.register("/isp_portal/sw.js", {scope: "/my/"})', page)
+        # staff keep the website layout, without it
+        self.authenticate("admin", "admin")
+        page, _calls = self._fetch_home()
+        self.assertNotIn("/isp_portal/sw.js", page)
+
     def test_app_layout_language_switch(self):
         self._login(self.user_nasrin)
         page, _calls = self._fetch_home()
