@@ -42,6 +42,14 @@ class IspAuditLog(models.Model):
     old_value = fields.Char(readonly=True)
     new_value = fields.Char(readonly=True)
     ip_address = fields.Char(string="IP Address", readonly=True)
+    impersonator_id = fields.Many2one(
+        "res.users",
+        string="Impersonated By",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The manager who was working as the user (login as) when the action happened.",
+    )
 
     def init(self):
         # Refuse UPDATE and DELETE at the database level too.
@@ -90,6 +98,7 @@ class IspAuditLog(models.Model):
             "old_value": old_value,
             "new_value": new_value,
             "ip_address": self._get_request_ip(),
+            "impersonator_id": self._get_request_impersonator_id(),
         }
 
     @api.model
@@ -98,6 +107,14 @@ class IspAuditLog(models.Model):
             return request.httprequest.remote_addr if request else None
         except RuntimeError:
             return None
+
+    @api.model
+    def _get_request_impersonator_id(self):
+        """The manager working as the current user (``isp_impersonator_uid``), if any."""
+        try:
+            return (request and request.session.get("isp_impersonator_uid")) or False
+        except (RuntimeError, AttributeError):
+            return False
 
     @api.model
     def _log(self, records, action, description="", old_values=None, new_value=None):
