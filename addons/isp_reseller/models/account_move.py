@@ -12,3 +12,8 @@ class AccountMove(models.Model):
         copy=False,
         help="The reseller whose wallet this entry moves (top-up or recharge).",
     )
+
+    def _invoice_paid_hook(self):
+        result = super()._invoice_paid_hook()
+        self.env["isp.reseller"].sudo()._isp_post_collection_commissions(self)
+        return result

@@ -2,6 +2,7 @@ from odoo import Command, _, fields, models
 
 WALLET_ACCOUNT_CODE_PREFIX = "1219"
 WALLET_JOURNAL_CODE = "RSWLT"
+COMMISSION_ACCOUNT_CODE_PREFIX = "6219"
 
 
 class ResCompany(models.Model):
@@ -18,6 +19,14 @@ class ResCompany(models.Model):
     )
     isp_reseller_wallet_journal_id = fields.Many2one(
         "account.journal", string="Reseller Wallet Journal", copy=False
+    )
+    isp_reseller_pays_sms = fields.Boolean(
+        string="Resellers Pay for Their Subscribers' SMS",
+        help="SMS sent to a reseller's subscribers are debited from that reseller's SMS "
+        "balance; when the balance is exhausted they are cancelled, not sent.",
+    )
+    isp_reseller_commission_account_id = fields.Many2one(
+        "account.account", string="Reseller Commission Account", copy=False
     )
 
     def _isp_prepare_reseller_wallet_account_vals(self, code):
@@ -77,3 +86,47 @@ class ResCompany(models.Model):
         ) or Journal.create(self._isp_prepare_reseller_wallet_journal_vals())
         self.sudo().isp_reseller_wallet_journal_id = journal
         return journal
+
+    def _isp_prepare_reseller_commission_account_vals(self, code):
+        self.ensure_one()
+        return {
+            "name": _("Reseller commissions"),
+            "code": code,
+            "account_type": "expense",
+            "company_ids": [Command.set(self.ids)],
+        }
+
+    def _isp_get_reseller_commission_account(self):
+        """The expense account of commissions paid on collections, created on first use."""
+        self.ensure_one()
+        if self.isp_reseller_commission_account_id:
+            return self.isp_reseller_commission_account_id
+        Account = self.env["account.account"].sudo().with_company(self)
+        used = set(
+            Account.search(
+                [
+                    *Account._check_company_domain(self),
+                    ("code", "=like", f"{COMMISSION_ACCOUNT_CODE_PREFIX}%"),
+                ]
+            ).mapped("code")
+        )
+        code = next(
+            f"{COMMISSION_ACCOUNT_CODE_PREFIX}{n:02d}"
+            for n in range(100)
+            if f"{COMMISSION_ACCOUNT_CODE_PREFIX}{n:02d}" not in used
+        )
+        account = Account.create(self._isp_prepare_reseller_commission_account_vals(code))
+        self.sudo().isp_reseller_commission_account_id = account
+        return account
+
+    def _isp_setup_reseller_accounts(self):
+        """Create the wallet account and journal and the commission account up front.
+
+        Done at install for the companies that have a chart of accounts, so that no
+        request writes the company on the fly (the ``_isp_get_*`` getters still create
+        them for a company set up later).
+        """
+        for company in self:
+            company._isp_get_reseller_wallet_account()
+            company._isp_get_reseller_wallet_journal()
+            company._isp_get_reseller_commission_account()

@@ -7,3 +7,6 @@ class ResConfigSettings(models.TransientModel):
     isp_reseller_max_depth = fields.Integer(
         related="company_id.isp_reseller_max_depth", readonly=False
     )
+    isp_reseller_pays_sms = fields.Boolean(
+        related="company_id.isp_reseller_pays_sms", readonly=False
+    )

@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo import api, fields, models
 
 from .isp_reseller import RESELLER_KIND_SELECTION
@@ -42,4 +44,44 @@ class ResPartner(models.Model):
     def write(self, vals):
         if vals.get("reseller_id") and not self.env.su:
             self.env.user._isp_check_reseller_scope([vals["reseller_id"]])
-        return super().write(vals)
+        if "reseller_id" not in vals:
+            return super().write(vals)
+        old_resellers = {partner.id: partner.sudo().reseller_id for partner in self}
+        res = super().write(vals)
+        self.env["isp.reseller.transfer"]._isp_record(
+            self, old_resellers, reason=self.env.context.get("isp_transfer_reason")
+        )
+        return res
+
+    isp_transfer_count = fields.Integer(
+        string="Transfers", compute="_compute_isp_transfer_count", compute_sudo=False
+    )
+
+    @api.depends_context("uid")
+    def _compute_isp_transfer_count(self):
+        Transfer = self.env["isp.reseller.transfer"]
+        counts = {}
+        if Transfer.has_access("read"):
+            counts = dict(
+                Transfer._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["__count"])
+            )
+        for partner in self:
+            partner.isp_transfer_count = counts.get(partner._origin, 0)
+
+    def action_isp_open_transfers(self):
+        self.ensure_one()
+        return self.env["isp.reseller.transfer"]._isp_get_transfers_action(
+            [("partner_id", "=", self.id)],
+            self.env._("Transfers of %(subscriber)s", subscriber=self.display_name),
+        )
+
+    @api.model
+    def get_view(self, view_id=None, view_type="form", **options):
+        res = super().get_view(view_id, view_type, **options)
+        if view_type in ("list", "kanban", "form") and self.env.user._isp_panel_hides_create(
+            "add_client"
+        ):
+            arch = etree.fromstring(res["arch"])
+            arch.set("create", "false")
+            res["arch"] = etree.tostring(arch, encoding="unicode")
+        return res

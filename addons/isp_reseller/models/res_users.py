@@ -29,6 +29,7 @@ class ResUsers(models.Model):
         res = super().write(vals)
         if "isp_reseller_id" in vals:
             self.filtered("isp_reseller_id")._isp_apply_reseller_group()
+            (self - self.filtered("isp_reseller_id"))._isp_apply_reseller_permission_groups()
             # the reseller record rules read user.isp_reseller_id: cached per user
             self.env.registry.clear_cache()
         return res
@@ -39,6 +40,41 @@ class ResUsers(models.Model):
             users = self.filtered(lambda u, kind=kind: u.isp_reseller_id.kind == kind)
             if users:
                 users.sudo().write({"groups_id": [Command.link(self.env.ref(xmlid).id)]})
+        self._isp_apply_reseller_permission_groups()
+
+    def _isp_get_reseller_permission_groups(self):
+        """{permission: its technical group} (``group_isp_reseller_perm_<permission>``)."""
+        groups = {}
+        for name in self.env["isp.reseller"]._fields:
+            if name.startswith("perm_"):
+                group = self.env.ref(
+                    f"isp_reseller.group_isp_reseller_{name}", raise_if_not_found=False
+                )
+                if group:
+                    groups[name] = group
+        return groups
+
+    def _isp_apply_reseller_permission_groups(self):
+        """Give each user the groups of its reseller's permissions, take the others away.
+
+        The groups only show or hide menus and buttons: the ORM checks the permission.
+        """
+        for field_name, group in self._isp_get_reseller_permission_groups().items():
+            allowed = self.filtered(
+                lambda user, field_name=field_name: user.sudo().isp_reseller_id[field_name]
+            )
+            if allowed:
+                allowed.sudo().write({"groups_id": [Command.link(group.id)]})
+            if self - allowed:
+                (self - allowed).sudo().write({"groups_id": [Command.unlink(group.id)]})
+
+    def _isp_panel_hides_create(self, permission):
+        """True for a reseller user whose reseller lacks ``permission``: its panel
+        views show no create button (the ORM refuses the creation anyway)."""
+        self.ensure_one()
+        return bool(self.isp_reseller_id) and not self.has_group(
+            f"isp_reseller.group_isp_reseller_perm_{permission}"
+        )
 
     def _isp_check_reseller_permission(self, permission):
         """Refuse what the user's reseller is not allowed (``perm_<permission>``).
@@ -49,14 +85,14 @@ class ResUsers(models.Model):
         if not self.isp_reseller_id:
             return
         reseller = self.sudo().isp_reseller_id
-        if not reseller[f"perm_{permission}"]:
+        field_name = "perm_" + permission
+        if not reseller[field_name]:
+            description = reseller._fields[field_name].get_description(self.env)["string"]
             raise AccessError(
                 _(
                     "%(reseller)s is not allowed to %(permission)s.",
                     reseller=reseller.display_name,
-                    permission=reseller._fields[f"perm_{permission}"].get_description(self.env)[
-                        "string"
-                    ],
+                    permission=description,
                 )
             )
 

@@ -3,3 +3,11 @@ from . import test_reseller_isolation
 from . import test_reseller_tree
 from . import test_reseller_wallet
 from . import test_ui
+from . import test_reseller_transfer
+from . import test_reseller_permission_groups
+from . import test_reseller_login_as
+from . import test_reseller_commissions
+from . import test_reseller_sms
+from . import test_reseller_reports
+from . import test_reseller_sms_concurrency
+from . import test_reseller_cards

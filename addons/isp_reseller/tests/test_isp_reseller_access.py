@@ -63,7 +63,7 @@ class TestIspResellerAccess(TransactionCase):
     def test_resellers_menu_for_managers_lists_resellers(self):
         self.assertIn(self.menu.id, shown_menu_ids(self.manager))
         self.assertNotIn(self.menu.id, shown_menu_ids(self.staff))
-        action = self.menu.action
+        action = self.env.ref("isp_reseller.menu_isp_reseller_list").action
         self.assertEqual(action.res_model, "isp.reseller")
         partner = self.env["res.partner"].create({"name": "Listed POP"})
         reseller = self.env["isp.reseller"].create({"partner_id": partner.id})
