@@ -436,7 +436,7 @@ class IspBillingRun(models.Model):
         A subscription activated in the period gets its first bill; one whose last
         invoice ends inside the period is billed pro rata for the remaining days.
         """
-        price = subscription.package_id.list_price
+        price = subscription._isp_get_package_unit_price(subscription.package_id)
         activation = subscription.activation_date
         if billed_until:
             start = billed_until + timedelta(days=1)

@@ -518,10 +518,16 @@ class IspSubscription(models.Model):
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise UserError(_("Recharge at least one validity unit, not %(units)s.", units=units))
 
+    def _isp_get_package_unit_price(self, package):
+        """The price of one unit of ``package`` on this subscription's bills and recharges
+        (before discount and VAT): the package's price; a hook for other prices."""
+        self.ensure_one()
+        return package.lst_price
+
     def _isp_get_recharge_total(self, package, units):
         """The price of ``units`` of ``package`` with the discount and VAT (the invoice's)."""
         self.ensure_one()
-        price = package.lst_price * (1 - self.discount_percent / 100.0)
+        price = self._isp_get_package_unit_price(package) * (1 - self.discount_percent / 100.0)
         # Recharge agents have no accounting rights; the taxes are only read here.
         return self.sudo().vat_tax_ids.compute_all(
             price,
@@ -558,7 +564,7 @@ class IspSubscription(models.Model):
                             days=days,
                         ),
                         "quantity": units,
-                        "price_unit": package.lst_price,
+                        "price_unit": self._isp_get_package_unit_price(package),
                         "discount": self.discount_percent,
                         "tax_ids": [Command.set(self.vat_tax_ids.ids)],
                     }

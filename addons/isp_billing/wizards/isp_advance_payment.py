@@ -211,7 +211,9 @@ class IspAdvancePayment(models.TransientModel):
         """One month of the package, after the subscription's own discount."""
         self.ensure_one()
         subscription = self.subscription_id
-        price = subscription.package_id.list_price * (1 - subscription.discount_percent / 100)
+        price = subscription._isp_get_package_unit_price(subscription.package_id) * (
+            1 - subscription.discount_percent / 100
+        )
         return self.currency_id.round(price)
 
     def _get_advance_preview(self):
@@ -255,7 +257,7 @@ class IspAdvancePayment(models.TransientModel):
                         period=period,
                     ),
                     "quantity": 1,
-                    "price_unit": subscription.package_id.list_price,
+                    "price_unit": subscription._isp_get_package_unit_price(subscription.package_id),
                     "discount": subscription.discount_percent,
                     "tax_ids": taxes,
                 }
