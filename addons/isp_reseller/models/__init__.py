@@ -18,3 +18,4 @@ from . import isp_voucher_card
 from . import isp_reseller_report
 from . import isp_reseller_performance_report
 from . import isp_reseller_card_report
+from . import account_payment

@@ -72,7 +72,9 @@ class IspReseller(models.Model):
         required=True,
         default="prepaid",
         tracking=True,
-        help="Easy resell: recharges are debited without a limit and settled later. "
+        help="Easy resell: the reseller only recharges its subscribers; each recharge "
+        "is debited from the wallet without any limit (the balance may go negative) and "
+        "the reseller settles the balance with the ISP later. "
         "Prepaid: the wallet never goes below zero. Postpaid: it may go down to minus "
         "the credit limit.",
     )
@@ -82,8 +84,18 @@ class IspReseller(models.Model):
         required=True,
         default="monthly",
         string="Subscriber Billing",
+        help="New subscriptions of this reseller's subscribers get the company's billing "
+        "profile of this cycle (see Billing Profile). Changing it does not change the "
+        "existing subscriptions.",
     )
-    prorate = fields.Boolean(string="Pro-rated Billing", default=True)
+    prorate = fields.Boolean(
+        string="Pro-rated Billing",
+        default=True,
+        help="Monthly billing: the first bill of a new subscription is pro-rated to the "
+        "days used (a profile whose first bill is not a full month); off, the first bill "
+        "is a full month. Daily billing is never pro-rated. Changing it does not change "
+        "the existing subscriptions.",
+    )
     share_percent = fields.Float(
         string="Reseller Share (%)",
         help="The reseller buys a package at its price less this share.",
@@ -121,6 +133,14 @@ class IspReseller(models.Model):
     )
     # bumped under the row lock by every SMS debit: see _isp_lock_sms
     sms_version = fields.Integer(readonly=True, copy=False, default=0)
+    subscriber_billing_profile_id = fields.Many2one(
+        "isp.billing.profile",
+        string="Billing Profile",
+        compute="_compute_subscriber_billing_profile_id",
+        help="The billing profile given to new subscriptions of this reseller's subscribers "
+        "(unless one is chosen): the company's profile of the reseller's billing cycle and "
+        "proration, the default profile first.",
+    )
 
     _sql_constraints = [
         ("partner_uniq", "unique(partner_id)", "A partner is at most one reseller."),
@@ -1231,3 +1251,66 @@ class IspReseller(models.Model):
     def _isp_sms_exhausted_reason(self):
         self.ensure_one()
         return _("SMS balance of %(reseller)s exhausted", reseller=self.display_name)
+
+    @api.depends("billing_cycle", "prorate", "company_id")
+    def _compute_subscriber_billing_profile_id(self):
+        for reseller in self:
+            reseller.subscriber_billing_profile_id = reseller._isp_find_billing_profile()
+
+    def _isp_get_billing_profile_domain(self):
+        """The company's active profiles of the reseller's cycle and proration."""
+        self.ensure_one()
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("billing_type", "=", self.billing_cycle),
+        ]
+        if self.billing_cycle == "monthly":
+            operator = "!=" if self.prorate else "="
+            domain.append(("first_bill_type", operator, "full_month"))
+        return domain
+
+    def _isp_find_billing_profile(self):
+        """The profile for this reseller's subscriptions, or an empty recordset."""
+        self.ensure_one()
+        return (
+            self.env["isp.billing.profile"]
+            .sudo()
+            .search(
+                self._isp_get_billing_profile_domain(),
+                order="is_default desc, sequence, id",
+                limit=1,
+            )
+        )
+
+    def _isp_get_billing_profile(self):
+        """The profile for this reseller's subscriptions; refuse when the company has none."""
+        self.ensure_one()
+        profile = self._isp_find_billing_profile()
+        if profile:
+            return profile
+        cycle = dict(self._fields["billing_cycle"]._description_selection(self.env))[
+            self.billing_cycle
+        ]
+        if self.billing_cycle != "monthly":
+            what = _("an active billing profile of type %(cycle)s", cycle=cycle)
+        elif self.prorate:
+            what = _(
+                "an active billing profile of type %(cycle)s whose first bill is not a full month",
+                cycle=cycle,
+            )
+        else:
+            what = _(
+                "an active billing profile of type %(cycle)s whose first bill is a full month",
+                cycle=cycle,
+            )
+        raise UserError(
+            _(
+                "%(reseller)s bills its subscribers %(cycle)s but %(company)s has no matching "
+                "billing profile: create %(what)s (ISP > Billing > Configuration > Billing "
+                "Profiles), or change the reseller's billing.",
+                reseller=self.display_name,
+                cycle=cycle.lower(),
+                company=self.company_id.name,
+                what=what,
+            )
+        )

@@ -11,3 +11,4 @@ from . import test_reseller_sms
 from . import test_reseller_reports
 from . import test_reseller_sms_concurrency
 from . import test_reseller_cards
+from . import test_reseller_modes
