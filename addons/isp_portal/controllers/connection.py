@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, fields, http
 from odoo.addons.isp_billing.controllers.portal import IspBillingPortal
 from odoo.http import request
@@ -163,25 +165,25 @@ class IspConnectionPortal(IspBillingPortal):
             ("state", "in", ("in_process", "paid")),
         ]
 
+    def _isp_get_usage_rows(self, subscription, start, end):
+        """``(date, download_bytes, upload_bytes)`` of the subscription's days from
+        ``start`` to ``end``: 30 rows of three columns, read without the ORM's record
+        overhead (the subscription is the user's own, found through its partner)."""
+        Usage = request.env["isp.usage.daily"]
+        Usage.flush_model(["subscription_id", "date", "download_bytes", "upload_bytes"])
+        request.env.cr.execute(
+            """SELECT date, download_bytes::float8, upload_bytes::float8
+                 FROM isp_usage_daily
+                WHERE subscription_id = %s AND date >= %s AND date <= %s""",
+            (subscription.id, start, end),
+        )
+        return request.env.cr.fetchall()
+
     def _prepare_isp_usage_values(self, subscription):
         end = fields.Date.context_today(subscription)
-        series = usage_lib.daily_series([], end, USAGE_DAYS)
-        rows = (
-            request.env["isp.usage.daily"]
-            .sudo()
-            .search_read(
-                [
-                    ("subscription_id", "=", subscription.id),
-                    ("date", ">=", series[0]["date"]),
-                    ("date", "<=", end),
-                ],
-                ["date", "download_bytes", "upload_bytes"],
-            )
-        )
+        start = end - timedelta(days=USAGE_DAYS - 1)
         series = usage_lib.daily_series(
-            [(row["date"], row["download_bytes"], row["upload_bytes"]) for row in rows],
-            end,
-            USAGE_DAYS,
+            self._isp_get_usage_rows(subscription, start, end), end, USAGE_DAYS
         )
         bars = usage_lib.chart_bars(series)
         # translated once for the 30 bars: each placeholder stands for itself here
@@ -224,6 +226,8 @@ class IspConnectionPortal(IspBillingPortal):
             "show_history": settings["isp_portal_show_history"],
             "show_notices": settings["isp_portal_show_notices"],
             "speed_test_url": settings["isp_portal_speed_test_url"],
+            # the monetary widget's currency by id, without a read of the currency
+            "isp_currency": request.env["res.currency"]._isp_portal_currency_format,
         }
         if not subscription:
             return values
@@ -290,16 +294,30 @@ class IspConnectionPortal(IspBillingPortal):
         )
         return values
 
+    def _isp_website_values(self):
+        """What the subscriber pages read of the current website (cached, the same for
+        every subscriber; see ``website._isp_portal_get_layout_values``)."""
+        return request.env["website"]._isp_portal_get_layout_values(request.website.id)
+
+    def _isp_prefill_website_user(self):
+        """The website's public user, which the frontend session info compares with the
+        user, from website's own cache of it (``_get_cached``) instead of a read of the
+        website row on every page."""
+        website = request.website
+        field = website._fields["user_id"]
+        if not request.env.cache.contains(website, field):
+            request.env.cache.set(website, field, website._get_cached("user_id"))
+
     def _isp_plain_attributes(self):
         """Whether website's processing of a page's dynamic attributes would change
         nothing but images' lazy loading here: one frontend language (no language in
         the URLs), no URL rewrite, no CDN and no blocking of third-party content."""
-        website = request.website
+        website = self._isp_website_values()
         return (
             len(request.env["res.lang"]._get_frontend()) <= 1
-            and not website.cdn_activated
-            and not (website.cookies_bar and website.block_third_party_domains)
-            and not request.env["ir.http"]._rewrite_len(website.id)
+            and not website["cdn_activated"]
+            and not website["blocks_third_party"]
+            and not request.env["ir.http"]._rewrite_len(request.website.id)
         )
 
     def _isp_use_app_layout(self):
@@ -316,8 +334,13 @@ class IspConnectionPortal(IspBillingPortal):
         if self._isp_use_app_layout():
             if self._isp_plain_attributes():
                 request.update_context(isp_plain_attributes=True)
+            self._isp_prefill_website_user()
             view = request.env["ir.ui.view"]._get(template).sudo()
-            return {"main_object": view, "isp_layout": APP_LAYOUT}
+            return {
+                "main_object": view,
+                "isp_layout": APP_LAYOUT,
+                "isp_website": self._isp_website_values(),
+            }
         if request.env.user.has_group("website.group_website_restricted_editor"):
             return {}
         view = request.env["ir.ui.view"]._get(template).sudo()

@@ -25,7 +25,12 @@ class IspReferralPortal(IspActionsPortal):
         return values
 
     def _get_isp_referral_link(self, code):
-        base = request.website.get_base_url() if getattr(request, "website", None) else ""
+        base = ""
+        if getattr(request, "website", None):
+            # cached per website (cleared on website and system parameter writes)
+            base = request.env["website"]._isp_portal_get_layout_values(request.website.id)[
+                "base_url"
+            ]
         return f"{base or request.httprequest.host_url.rstrip('/')}/r/{code}"
 
     def _prepare_isp_referral_values(self, company):

@@ -24,3 +24,5 @@ from . import account_payment
 from . import res_partner
 from . import product_template
 from . import ir_qweb
+from . import res_currency
+from . import website

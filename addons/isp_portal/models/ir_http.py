@@ -72,3 +72,17 @@ class IrHttp(models.AbstractModel):
         ):
             return False
         return super()._register_website_track(response)
+
+    @classmethod
+    def _is_allowed_cookie(cls, cookie_type):
+        # website's answer for a website without a cookies bar, from the website's
+        # cached values instead of a read of the website on every page
+        website = getattr(request, "website", None)
+        if (
+            cookie_type == "optional"
+            and website
+            and request.env.user
+            and not request.env["website"]._isp_portal_get_layout_values(website.id)["cookies_bar"]
+        ):
+            return True
+        return super()._is_allowed_cookie(cookie_type)

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
@@ -56,11 +56,51 @@ class IspPortalNotice(models.Model):
         )
 
     @api.model
+    def _get_current_notices(self, companies, now=None):
+        """The notices of ``companies`` shown at ``now`` (sudo), in their order: the
+        same as a search of ``_get_current_domain``, from the registry's cache of the
+        companies' active notices and their dates (cleared on any notice change)."""
+        now = now or fields.Datetime.now()
+        return self.sudo().browse(
+            [
+                notice_id
+                for notice_id, start, end in self._get_active_notice_dates(
+                    tuple(sorted(companies.ids))
+                )
+                if (not start or start <= now) and (not end or end >= now)
+            ]
+        )
+
+    @api.model
+    @tools.ormcache("company_ids")
+    def _get_active_notice_dates(self, company_ids):
+        notices = self.sudo().search_fetch(
+            [("company_id", "in", list(company_ids))], ["start_date", "end_date"]
+        )
+        return tuple((notice.id, notice.start_date, notice.end_date) for notice in notices)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
     def _get_notices_for_subscriptions(self, subscriptions, now=None):
         """Current notices that target any of ``subscriptions`` (a sudo recordset)."""
         if not subscriptions:
             return self.browse()
-        notices = self.sudo().search(self._get_current_domain(subscriptions.company_id, now))
+        notices = self._get_current_notices(subscriptions.company_id, now)
         if not notices:
             return notices
         overdue_ids = set(subscriptions._isp_portal_overdue_ids())

@@ -276,6 +276,34 @@ class TestPortalHome(IspPortalCommon):
         for name in ("Notice for Home 10", "Notice for overdue", "ended", "not yet", "archived"):
             self.assertNotIn(name, page)
 
+    def test_notices_cache_follows_changes(self):
+        """The companies' notices and their dates are cached; creating, changing,
+        archiving or deleting a notice shows at once, and the dates are checked at the
+        time of the page."""
+        Notice = self.env["isp.portal.notice"]
+        now = fields.Datetime.now()
+
+        def shown(at=None):
+            return Notice._get_notices_for_subscriptions(self.sub_rahima, now=at).mapped("name")
+
+        self.assertFalse(shown())
+        notice = Notice.create({"name": "Cached notice", "target": "all"})
+        self.assertEqual(shown(), ["Cached notice"])
+        notice.end_date = now + timedelta(hours=1)
+        self.assertEqual(shown(), ["Cached notice"])
+        self.assertFalse(shown(now + timedelta(hours=2)))
+        notice.start_date = now + timedelta(minutes=30)
+        self.assertFalse(shown())
+        self.assertEqual(shown(now + timedelta(minutes=45)), ["Cached notice"])
+        notice.write({"start_date": False, "end_date": False, "name": "Renamed notice"})
+        self.assertEqual(shown(), ["Renamed notice"])
+        notice.active = False
+        self.assertFalse(shown())
+        notice.active = True
+        self.assertEqual(shown(), ["Renamed notice"])
+        notice.unlink()
+        self.assertFalse(shown())
+
     def test_notice_dates_checked(self):
         now = fields.Datetime.now()
         with self.assertRaises(ValidationError):

@@ -77,6 +77,32 @@ class TestPortalLayout(IspPortalCommon):
         page, _calls = self._fetch_home()
         self.assertNotIn('name="isp_usage"', page)
 
+    def test_cached_website_and_currency_follow_their_records(self):
+        """The website's name, address and cookie settings and the currency's format are
+        cached for every subscriber; a write shows at once."""
+        self._login(self.user_nasrin)
+        website = self.env["website"].get_current_website()
+        currency = self.sub_nasrin.company_id.currency_id
+        page, _calls = self._fetch_home()
+        self.assertIn(f"<title>My Connection | {website.name}</title>", page)
+        website.write({"name": "Renamed Portal", "domain": "https://portal.example.test"})
+        currency.write({"symbol": "TkX", "position": "before"})
+        page, _calls = self._fetch_home()
+        self.assertIn("<title>My Connection | Renamed Portal</title>", page)
+        self.assertIn('TkX\N{NO-BREAK SPACE}<span class="oe_currency_value">', page)
+        Website = self.env["website"]
+        self.assertEqual(
+            Website._isp_portal_get_layout_values(website.id)["base_url"],
+            "https://portal.example.test",
+        )
+        currency.write({"position": "after"})
+        page, _calls = self._fetch_home()
+        self.assertIn("</span>\N{NO-BREAK SPACE}TkX", page)
+        website.cookies_bar = False
+        self.assertFalse(Website._isp_portal_get_layout_values(website.id)["cookies_bar"])
+        website.cookies_bar = True
+        self.assertTrue(Website._isp_portal_get_layout_values(website.id)["cookies_bar"])
+
     def test_tracked_view_is_still_tracked(self):
         self._login(self.user_nasrin)
         Track = self.env["website.track"].sudo()
