@@ -404,39 +404,51 @@ class IspReseller(models.Model):
                 )
             ) from None
 
-    def _isp_prepare_wallet_top_up_move_vals(self, amount, journal, reference):
+    def _isp_prepare_wallet_move_vals(self, label, lines, journal=None, date=None):
+        """An entry on this reseller's wallet: ``lines`` are (account, reseller or
+        partner, debit, credit[, name]) tuples, each line named ``label`` unless it
+        names itself; the wallet journal unless ``journal``."""
         self.ensure_one()
-        account = self.company_id._isp_get_reseller_wallet_account()
-        label = _("Wallet top-up of %(reseller)s", reseller=self.display_name)
-        if reference:
-            label = f"{label} ({reference})"
+        journal = journal or self.company_id._isp_get_reseller_wallet_journal()
         return {
             "move_type": "entry",
             "journal_id": journal.id,
             "company_id": self.company_id.id,
-            "date": fields.Date.context_today(self),
+            "date": date or fields.Date.context_today(self),
             "ref": label,
             "partner_id": self.partner_id.id,
             "isp_reseller_wallet_id": self.id,
             "line_ids": [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": journal.default_account_id.id,
-                        "partner_id": self.partner_id.id,
-                        "debit": amount,
-                    }
-                ),
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": account.id,
-                        "partner_id": self.partner_id.id,
-                        "credit": amount,
-                    }
-                ),
+                Command.create(self._isp_prepare_wallet_line_vals(label, *line)) for line in lines
             ],
         }
+
+    def _isp_prepare_wallet_line_vals(
+        self, label, account, owner, debit=0.0, credit=0.0, name=None
+    ):
+        partner = owner.partner_id if owner._name == "isp.reseller" else owner
+        return {
+            "name": name or label,
+            "account_id": account.id,
+            "partner_id": partner.id,
+            "debit": debit,
+            "credit": credit,
+        }
+
+    def _isp_prepare_wallet_top_up_move_vals(self, amount, journal, reference):
+        self.ensure_one()
+        label = _("Wallet top-up of %(reseller)s", reseller=self.display_name)
+        if reference:
+            label = f"{label} ({reference})"
+        wallet_account = self.company_id._isp_get_reseller_wallet_account()
+        return self._isp_prepare_wallet_move_vals(
+            label,
+            [
+                (journal.default_account_id, self, amount, 0.0),
+                (wallet_account, self, 0.0, amount),
+            ],
+            journal=journal,
+        )
 
     def _isp_wallet_top_up(self, amount, method="cash", reference=None):
         """Post a top-up of ``amount`` received by ``method`` (cash, bank, bKash, Nagad).
@@ -483,37 +495,20 @@ class IspReseller(models.Model):
             package=package.display_name,
             units=units,
         )
-        return {
-            "move_type": "entry",
-            "journal_id": self.company_id._isp_get_reseller_wallet_journal().id,
-            "company_id": self.company_id.id,
-            "date": fields.Date.context_today(self),
-            "ref": label,
-            "partner_id": self.partner_id.id,
-            "isp_reseller_wallet_id": self.id,
-            "line_ids": [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": self.company_id._isp_get_reseller_wallet_account().id,
-                        "partner_id": self.partner_id.id,
-                        "debit": amount,
-                    }
+        wallet_account = self.company_id._isp_get_reseller_wallet_account()
+        return self._isp_prepare_wallet_move_vals(
+            label,
+            [
+                (wallet_account, self, amount, 0.0),
+                (
+                    self._isp_get_revenue_account(package),
+                    self,
+                    0.0,
+                    isp_amount if earnings else amount,
                 ),
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": self._isp_get_revenue_account(package).id,
-                        "partner_id": self.partner_id.id,
-                        "credit": isp_amount if earnings else amount,
-                    }
-                ),
-                *(
-                    Command.create(self._isp_prepare_commission_line_vals(node, earned, label))
-                    for node, earned, _base in earnings
-                ),
+                *self._isp_get_commission_lines(earnings, label),
             ],
-        }
+        )
 
     def _isp_check_can_recharge(self, subscription):
         self.ensure_one()
@@ -713,13 +708,12 @@ class IspReseller(models.Model):
         ]
         return float(split.isp_amount), earnings
 
-    def _isp_prepare_commission_line_vals(self, reseller, amount, label):
-        return {
-            "name": _("Commission: %(label)s", label=label),
-            "account_id": self.company_id._isp_get_reseller_wallet_account().id,
-            "partner_id": reseller.partner_id.id,
-            "credit": amount,
-        }
+    def _isp_get_commission_lines(self, earnings, label):
+        """The wallet lines crediting each ancestor its commission (see
+        :meth:`_isp_prepare_wallet_move_vals`)."""
+        wallet_account = self.company_id._isp_get_reseller_wallet_account()
+        name = _("Commission: %(label)s", label=label)
+        return [(wallet_account, node, 0.0, amount, name) for node, amount, _base in earnings]
 
     def _isp_record_commissions(self, move, kind, package=None, units=0, subscription=None):
         """Create the trail rows of the commission lines of the posted ``move``.
@@ -845,36 +839,14 @@ class IspReseller(models.Model):
         company = self.company_id
         label = _("Commission on collection of %(invoice)s", invoice=invoice.name)
         total = company.currency_id.round(sum(earnings.values()))
-        return {
-            "move_type": "entry",
-            "journal_id": company._isp_get_reseller_wallet_journal().id,
-            "company_id": company.id,
-            "date": fields.Date.context_today(self),
-            "ref": label,
-            "partner_id": self.partner_id.id,
-            "isp_reseller_wallet_id": self.id,
-            "line_ids": [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": company._isp_get_reseller_commission_account().id,
-                        "partner_id": self.partner_id.id,
-                        "debit": total,
-                    }
-                ),
-                *(
-                    Command.create(
-                        {
-                            "name": label,
-                            "account_id": company._isp_get_reseller_wallet_account().id,
-                            "partner_id": node.partner_id.id,
-                            "credit": amount,
-                        }
-                    )
-                    for node, amount in earnings.items()
-                ),
+        wallet_account = company._isp_get_reseller_wallet_account()
+        return self._isp_prepare_wallet_move_vals(
+            label,
+            [
+                (company._isp_get_reseller_commission_account(), self, total, 0.0),
+                *((wallet_account, node, 0.0, amount) for node, amount in earnings.items()),
             ],
-        }
+        )
 
     def _isp_post_collection_entry(self, invoice, earnings):
         self.ensure_one()
@@ -946,6 +918,7 @@ class IspReseller(models.Model):
         user._isp_check_reseller_permission("reseller_module")
 
     def _isp_prepare_wallet_transfer_move_vals(self, child, amount, reference):
+        """The entry of a transfer to ``child``: it belongs to the child's wallet."""
         self.ensure_one()
         label = _(
             "Wallet transfer from %(reseller)s to %(child)s",
@@ -955,33 +928,9 @@ class IspReseller(models.Model):
         if reference:
             label = f"{label} ({reference})"
         account = self.company_id._isp_get_reseller_wallet_account()
-        return {
-            "move_type": "entry",
-            "journal_id": self.company_id._isp_get_reseller_wallet_journal().id,
-            "company_id": self.company_id.id,
-            "date": fields.Date.context_today(self),
-            "ref": label,
-            "partner_id": child.partner_id.id,
-            "isp_reseller_wallet_id": child.id,
-            "line_ids": [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": account.id,
-                        "partner_id": self.partner_id.id,
-                        "debit": amount,
-                    }
-                ),
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": account.id,
-                        "partner_id": child.partner_id.id,
-                        "credit": amount,
-                    }
-                ),
-            ],
-        }
+        return child._isp_prepare_wallet_move_vals(
+            label, [(account, self, amount, 0.0), (account, child, 0.0, amount)]
+        )
 
     def _isp_wallet_transfer(self, child, amount, reference=None):
         """Top up the sub-reseller ``child`` from this reseller's wallet; return the entry.
@@ -1084,43 +1033,20 @@ class IspReseller(models.Model):
             amount = buying[card.id]
             # the chain above the seller earns its commission out of the ISP's share
             isp_amount, earnings = self._isp_get_sale_commissions(card.package_id, 1)
+            revenue = self._isp_get_revenue_account(card.package_id)
             lines += [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": wallet_account.id,
-                        "partner_id": self.partner_id.id,
-                        "debit": amount,
-                    }
-                ),
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": self._isp_get_revenue_account(card.package_id).id,
-                        "partner_id": self.partner_id.id,
-                        "credit": isp_amount if earnings else amount,
-                    }
-                ),
-                *(
-                    Command.create(self._isp_prepare_commission_line_vals(node, earned, label))
-                    for node, earned, _base in earnings
-                ),
+                (wallet_account, self, amount, 0.0, label),
+                (revenue, self, 0.0, isp_amount if earnings else amount, label),
+                *self._isp_get_commission_lines(earnings, label),
             ]
         ref = _(
             "Card sale of %(reseller)s: %(count)s card(s)",
             reseller=self.display_name,
             count=len(cards),
         )
-        return {
-            "move_type": "entry",
-            "journal_id": self.company_id._isp_get_reseller_wallet_journal().id,
-            "company_id": self.company_id.id,
-            "date": self.env["isp.subscription"]._isp_today(),
-            "ref": ref,
-            "partner_id": self.partner_id.id,
-            "isp_reseller_wallet_id": self.id,
-            "line_ids": lines,
-        }
+        return self._isp_prepare_wallet_move_vals(
+            ref, lines, date=self.env["isp.subscription"]._isp_today()
+        )
 
     def _isp_apply_card_sale_commissions(self, cards, move):
         """The trail rows of the commissions the chain earned in the card sale ``move``.
@@ -1188,33 +1114,9 @@ class IspReseller(models.Model):
         self.ensure_one()
         label = _("SMS credit sold to %(reseller)s", reseller=self.display_name)
         wallet_account = self.company_id._isp_get_reseller_wallet_account()
-        return {
-            "move_type": "entry",
-            "journal_id": self.company_id._isp_get_reseller_wallet_journal().id,
-            "company_id": self.company_id.id,
-            "date": fields.Date.context_today(self),
-            "ref": label,
-            "partner_id": self.partner_id.id,
-            "isp_reseller_wallet_id": self.id,
-            "line_ids": [
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": wallet_account.id,
-                        "partner_id": self.partner_id.id,
-                        "debit": amount,
-                    }
-                ),
-                Command.create(
-                    {
-                        "name": label,
-                        "account_id": account.id,
-                        "partner_id": self.partner_id.id,
-                        "credit": amount,
-                    }
-                ),
-            ],
-        }
+        return self._isp_prepare_wallet_move_vals(
+            label, [(wallet_account, self, amount, 0.0), (account, self, 0.0, amount)]
+        )
 
     def _isp_add_sms_credit(self, qty, price=0.0, account=None, note=None):
         """Grant (``price`` 0) or sell ``qty`` SMS segments; a sale debits the wallet.

@@ -42,28 +42,33 @@ class ResCompany(models.Model):
     def _isp_get_reseller_wallet_account(self):
         """The receivable account holding every reseller's wallet (one per company).
 
-        Created on first use; each line carries the reseller's partner, so a wallet is
-        the balance of that partner's posted lines on this account.
+        Each line carries the reseller's partner, so a wallet is the balance of that
+        partner's posted lines on this account. Created with the chart of accounts
+        (see account.chart.template), else on first use.
         """
+        return self._isp_get_or_create_account(
+            "isp_reseller_wallet_account_id",
+            WALLET_ACCOUNT_CODE_PREFIX,
+            self._isp_prepare_reseller_wallet_account_vals,
+        )
+
+    def _isp_get_or_create_account(self, field_name, code_prefix, prepare_vals):
+        """The account in ``field_name``; else one created with the first free code
+        ``<code_prefix>NN`` from ``prepare_vals(code)`` and stored there."""
         self.ensure_one()
-        if self.isp_reseller_wallet_account_id:
-            return self.isp_reseller_wallet_account_id
+        if self[field_name]:
+            return self[field_name]
         Account = self.env["account.account"].sudo().with_company(self)
         used = set(
             Account.search(
-                [
-                    *Account._check_company_domain(self),
-                    ("code", "=like", f"{WALLET_ACCOUNT_CODE_PREFIX}%"),
-                ]
+                [*Account._check_company_domain(self), ("code", "=like", f"{code_prefix}%")]
             ).mapped("code")
         )
         code = next(
-            f"{WALLET_ACCOUNT_CODE_PREFIX}{n:02d}"
-            for n in range(100)
-            if f"{WALLET_ACCOUNT_CODE_PREFIX}{n:02d}" not in used
+            f"{code_prefix}{n:02d}" for n in range(100) if f"{code_prefix}{n:02d}" not in used
         )
-        account = Account.create(self._isp_prepare_reseller_wallet_account_vals(code))
-        self.sudo().isp_reseller_wallet_account_id = account
+        account = Account.create(prepare_vals(code))
+        self.sudo()[field_name] = account
         return account
 
     def _isp_prepare_reseller_wallet_journal_vals(self):
@@ -97,27 +102,12 @@ class ResCompany(models.Model):
         }
 
     def _isp_get_reseller_commission_account(self):
-        """The expense account of commissions paid on collections, created on first use."""
-        self.ensure_one()
-        if self.isp_reseller_commission_account_id:
-            return self.isp_reseller_commission_account_id
-        Account = self.env["account.account"].sudo().with_company(self)
-        used = set(
-            Account.search(
-                [
-                    *Account._check_company_domain(self),
-                    ("code", "=like", f"{COMMISSION_ACCOUNT_CODE_PREFIX}%"),
-                ]
-            ).mapped("code")
+        """The expense account of commissions paid on collections."""
+        return self._isp_get_or_create_account(
+            "isp_reseller_commission_account_id",
+            COMMISSION_ACCOUNT_CODE_PREFIX,
+            self._isp_prepare_reseller_commission_account_vals,
         )
-        code = next(
-            f"{COMMISSION_ACCOUNT_CODE_PREFIX}{n:02d}"
-            for n in range(100)
-            if f"{COMMISSION_ACCOUNT_CODE_PREFIX}{n:02d}" not in used
-        )
-        account = Account.create(self._isp_prepare_reseller_commission_account_vals(code))
-        self.sudo().isp_reseller_commission_account_id = account
-        return account
 
     def _isp_setup_reseller_accounts(self):
         """Create the wallet account and journal and the commission account up front.

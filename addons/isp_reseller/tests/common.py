@@ -7,8 +7,57 @@ daily-billed subscription per reseller node (``subscriber_a`` / ``sub_of_a`` ...
 one invoice per subscriber (``invoice_a`` ...).
 """
 
-from odoo import Command
+import threading
+
+from odoo import SUPERUSER_ID, Command, api
 from odoo.addons.isp_billing.tests.common import IspBillingCommon
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import mute_logger
+
+
+def run_concurrently(test, count, action):
+    """Run ``action(index, env)`` in ``count`` threads at once, each on its own cursor.
+
+    Each thread starts at a barrier, retries serialization failures on a fresh
+    snapshot as Odoo's request retry does, and commits. Returns the results: what
+    ``action`` returned, "refused" for a UserError, "gave up" after 100 retries, or
+    the repr of any other exception. Environments are made here: the registry lock is
+    held by the test runner.
+    """
+    envs = [api.Environment(test.env.registry.cursor(), SUPERUSER_ID, {}) for _i in range(count)]
+    for env in envs:
+        test.addCleanup(env.cr.close)
+    barrier = threading.Barrier(count, timeout=30)
+    results = []
+
+    def run(index, env):
+        try:
+            barrier.wait()
+            for _attempt in range(100):
+                try:
+                    result = action(index, env)
+                    env.cr.commit()  # pylint: disable=invalid-commit
+                    results.append(result)
+                    return
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    env.cr.rollback()
+                    env.invalidate_all()
+            results.append("gave up")
+        except UserError:
+            env.cr.rollback()
+            results.append("refused")
+        except Exception as exc:  # reported by the caller's assertion
+            env.cr.rollback()
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(envs)]
+    with mute_logger("odoo.sql_db"):  # the losers' serialization failures
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    return results
 
 
 class IspResellerCommon(IspBillingCommon):

@@ -1,12 +1,9 @@
-import threading
-
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .common import IspResellerCommon
+from .common import IspResellerCommon, run_concurrently
 
 
 class IspResellerCommissionCommon(IspResellerCommon):
@@ -495,44 +492,13 @@ class TestResellerWalletTransferConcurrency(TransactionCase):
             cr.commit()  # pylint: disable=invalid-commit
 
     def test_concurrent_transfers_never_overdraw(self):
-        envs = [
-            api.Environment(self.env.registry.cursor(), SUPERUSER_ID, {})
-            for _i in range(self.THREADS)
-        ]
-        for env in envs:
-            self.addCleanup(env.cr.close)
-        barrier = threading.Barrier(self.THREADS, timeout=30)
-        results = []
-
-        def transfer(env):
+        def transfer(_index, env):
             parent_id, child_id = self.committed["resellers"]
             parent = env["isp.reseller"].browse(parent_id)
-            child = env["isp.reseller"].browse(child_id)
-            try:
-                barrier.wait()
-                for _attempt in range(100):
-                    try:
-                        parent._isp_wallet_transfer(child, self.AMOUNT)
-                        env.cr.commit()  # pylint: disable=invalid-commit
-                        results.append("ok")
-                        return
-                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                        env.cr.rollback()
-                        env.invalidate_all()
-                results.append("gave up")
-            except UserError:
-                env.cr.rollback()
-                results.append("refused")
-            except Exception as exc:  # reported by the assertion below
-                env.cr.rollback()
-                results.append(repr(exc))
+            parent._isp_wallet_transfer(env["isp.reseller"].browse(child_id), self.AMOUNT)
+            return "ok"
 
-        threads = [threading.Thread(target=transfer, args=(env,)) for env in envs]
-        with mute_logger("odoo.sql_db"):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        results = run_concurrently(self, self.THREADS, transfer)
         self.assertEqual(sorted(results), ["ok"] * 3 + ["refused"] * (self.THREADS - 3))
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

@@ -1,9 +1,7 @@
-import threading
-
 from odoo import SUPERUSER_ID, api
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
+
+from .common import run_concurrently
 
 
 @tagged("post_install", "-at_install")
@@ -43,15 +41,6 @@ class TestResellerSmsConcurrency(TransactionCase):
             cr.commit()  # pylint: disable=invalid-commit
 
     def test_concurrent_enqueues_never_overdraw(self):
-        envs = [
-            api.Environment(self.env.registry.cursor(), SUPERUSER_ID, {})
-            for _i in range(self.THREADS)
-        ]
-        for env in envs:
-            self.addCleanup(env.cr.close)
-        barrier = threading.Barrier(self.THREADS, timeout=30)
-        results = []
-
         def enqueue(index, env):
             vals = {
                 "channel": "sms",
@@ -61,31 +50,9 @@ class TestResellerSmsConcurrency(TransactionCase):
                 "isp_reseller_id": self.committed["reseller"],
                 "dedupe_key": f"{self.KEY}:{index}",
             }
-            try:
-                barrier.wait()
-                for _attempt in range(100):
-                    try:
-                        message = env["isp.notify.message"]._isp_create_deduplicated([vals])
-                        state = message.state
-                        env.cr.commit()  # pylint: disable=invalid-commit
-                        results.append(state)
-                        return
-                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                        env.cr.rollback()
-                        env.invalidate_all()
-                results.append("gave up")
-            except Exception as exc:  # reported by the assertion below
-                env.cr.rollback()
-                results.append(repr(exc))
+            return env["isp.notify.message"]._isp_create_deduplicated([vals]).state
 
-        threads = [
-            threading.Thread(target=enqueue, args=(index, env)) for index, env in enumerate(envs)
-        ]
-        with mute_logger("odoo.sql_db"):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        results = run_concurrently(self, self.THREADS, enqueue)
         self.assertEqual(
             sorted(results),
             ["cancelled"] * (self.THREADS - self.AFFORDABLE) + ["queued"] * self.AFFORDABLE,

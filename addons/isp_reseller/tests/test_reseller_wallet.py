@@ -1,12 +1,8 @@
-import threading
-
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
 
-from .common import IspResellerCommon
+from .common import IspResellerCommon, run_concurrently
 
 
 @tagged("post_install", "-at_install")
@@ -189,45 +185,13 @@ class TestResellerWalletConcurrency(TransactionCase):
             cr.commit()  # pylint: disable=invalid-commit
 
     def test_concurrent_recharges_never_overdraw(self):
-        # Environments are made here: the registry lock is held by the test runner.
-        envs = [
-            api.Environment(self.env.registry.cursor(), SUPERUSER_ID, {})
-            for _i in range(self.THREADS)
-        ]
-        for env in envs:
-            self.addCleanup(env.cr.close)
-        barrier = threading.Barrier(self.THREADS, timeout=30)
-        results = []
-
-        def recharge(env):
+        def recharge(_index, env):
             reseller = env["isp.reseller"].browse(self.committed["reseller"])
             subscription = env["isp.subscription"].browse(self.committed["subscription"])
-            try:
-                barrier.wait()
-                # the retry of odoo.service.model.retrying, by hand (it needs the registry)
-                for _attempt in range(100):
-                    try:
-                        reseller._isp_wallet_recharge(subscription)
-                        env.cr.commit()  # pylint: disable=invalid-commit
-                        results.append("ok")
-                        return
-                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                        env.cr.rollback()
-                        env.invalidate_all()
-                results.append("gave up")
-            except UserError:
-                env.cr.rollback()
-                results.append("refused")
-            except Exception as exc:  # reported by the assertion below
-                env.cr.rollback()
-                results.append(repr(exc))
+            reseller._isp_wallet_recharge(subscription)
+            return "ok"
 
-        threads = [threading.Thread(target=recharge, args=(env,)) for env in envs]
-        with mute_logger("odoo.sql_db"):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(120)
+        results = run_concurrently(self, self.THREADS, recharge)
         self.assertEqual(
             sorted(results),
             ["ok"] * self.AFFORDABLE + ["refused"] * (self.THREADS - self.AFFORDABLE),
