@@ -1,5 +1,3 @@
-from lxml import etree
-
 from odoo import api, models
 
 
@@ -25,11 +23,6 @@ class AccountPayment(models.Model):
     @api.model
     def get_view(self, view_id=None, view_type="form", **options):
         res = super().get_view(view_id, view_type, **options)
-        if view_type in ("list", "kanban", "form") and self.env.user._isp_panel_hides_create(
-            "edit_payment"
-        ):
-            arch = etree.fromstring(res["arch"])
-            arch.set("create", "false")
-            arch.set("edit", "false")
-            res["arch"] = etree.tostring(arch, encoding="unicode")
-        return res
+        return self.env.user._isp_panel_restrict_view(
+            res, view_type, "edit_payment", ("create", "edit")
+        )

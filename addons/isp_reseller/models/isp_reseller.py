@@ -1,7 +1,5 @@
 from decimal import Decimal
 
-from lxml import etree
-
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_round
@@ -277,13 +275,7 @@ class IspReseller(models.Model):
     @api.model
     def get_view(self, view_id=None, view_type="form", **options):
         res = super().get_view(view_id, view_type, **options)
-        if view_type in ("list", "kanban", "form") and self.env.user._isp_panel_hides_create(
-            "reseller_module"
-        ):
-            arch = etree.fromstring(res["arch"])
-            arch.set("create", "false")
-            res["arch"] = etree.tostring(arch, encoding="unicode")
-        return res
+        return self.env.user._isp_panel_restrict_view(res, view_type, "reseller_module")
 
     def action_open_wallet_entries(self):
         self.ensure_one()

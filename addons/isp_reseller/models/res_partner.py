@@ -1,5 +1,3 @@
-from lxml import etree
-
 from odoo import api, fields, models
 
 from .isp_reseller import RESELLER_KIND_SELECTION
@@ -78,10 +76,4 @@ class ResPartner(models.Model):
     @api.model
     def get_view(self, view_id=None, view_type="form", **options):
         res = super().get_view(view_id, view_type, **options)
-        if view_type in ("list", "kanban", "form") and self.env.user._isp_panel_hides_create(
-            "add_client"
-        ):
-            arch = etree.fromstring(res["arch"])
-            arch.set("create", "false")
-            res["arch"] = etree.tostring(arch, encoding="unicode")
-        return res
+        return self.env.user._isp_panel_restrict_view(res, view_type, "add_client")

@@ -1,3 +1,5 @@
+from lxml import etree
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError
 
@@ -75,6 +77,16 @@ class ResUsers(models.Model):
         return bool(self.isp_reseller_id) and not self.has_group(
             f"isp_reseller.group_isp_reseller_perm_{permission}"
         )
+
+    def _isp_panel_restrict_view(self, result, view_type, permission, attributes=("create",)):
+        """Turn off ``attributes`` (create, edit) of a list/kanban/form view in the
+        ``get_view`` ``result`` when :meth:`_isp_panel_hides_create` says so."""
+        if view_type in ("list", "kanban", "form") and self._isp_panel_hides_create(permission):
+            arch = etree.fromstring(result["arch"])
+            for attribute in attributes:
+                arch.set(attribute, "false")
+            result["arch"] = etree.tostring(arch, encoding="unicode")
+        return result
 
     def _isp_check_reseller_permission(self, permission):
         """Refuse what the user's reseller is not allowed (``perm_<permission>``).
